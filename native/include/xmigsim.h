@@ -35,7 +35,8 @@
 #define XMIGSIM_STATE_HALTED  3   /* every vCPU reached its steps= limit */
 
 /* Latency histogram: log-linear buckets over nanoseconds, 8 sub-buckets per power of two.
- * Bucket i < 8 holds value i; bucket i >= 8 holds [lo, lo + 2^(e-3)) with e = i/8 + 2, lo = (8 + i%8) << (e-3). */
+ * Bucket i < 8 holds value i; bucket i >= 8 holds [lo, lo + 2^(e-3)) with e = i/8 + 2, lo = (8 + i%8) << (e-3).
+ * 64-bit values reach bucket 495 at most; the array is 512 long for alignment and the rest stays zero. */
 #define XMIGSIM_LAT_BUCKETS 512
 
 /* xc_domain_hvm_getcontext(xch, domid, NULL, 0) returns the size of a domain's context. Besides Xen's HEADER,
@@ -44,14 +45,16 @@
 
 struct xmigsim_counters {
     uint64_t writes;          /* guest memory writes since creation (all vCPUs, carried across setcontext) */
-    uint64_t steps;           /* workload steps (a write, a request, a burn slice) */
+    uint64_t steps;           /* workload steps (a write, a request, a cpu heartbeat); idle takes none */
     uint64_t requests;        /* kv requests served */
     uint64_t run_ns;          /* guest time: nanoseconds the vCPUs were runnable (not paused) */
     uint64_t cpu_ns;          /* CPU time consumed by the vCPU threads */
-    uint64_t max_stall_ns;    /* longest time one workload step took (a step blocked on a missing page shows here) */
+    uint64_t max_stall_ns;    /* longest burst of up to 32 steps (a step blocked on a missing page shows here) */
     uint64_t faults;          /* demand faults taken on missing pages (destination) */
     uint64_t pages_present;   /* pages present in RAM (all, on a source; installed ones, on a destination) */
     uint64_t wp_faults;       /* write-protect faults handled (sync fallback only) */
+    uint64_t read_sum;        /* checksum of the words the kv workload read (sum of word0^word1 of each bucket probed);
+                                 equal sums: the same bytes were read. Carried by the context */
     uint32_t vcpus;
     uint32_t state;           /* XMIGSIM_STATE_* */
 };
@@ -69,6 +72,7 @@ int xmigsim_domain_create(xc_interface *xch, uint64_t pages, const char *workloa
                           unsigned int flags, uint32_t *domid);
 
 /* Destination domain: `pages` pages, all missing, paused, no workload until xc_domain_hvm_setcontext.
+ * Only XMIGSIM_TRACK_SYNC_WP applies (for when it later becomes a migration source). 
  * A vCPU that touches a missing page blocks in the kernel until the page is installed. */
 int xmigsim_domain_create_dest(xc_interface *xch, uint64_t pages, unsigned int flags, uint32_t *domid);
 
@@ -100,8 +104,13 @@ int xmigsim_counters(xc_interface *xch, uint32_t domid, struct xmigsim_counters 
  * byte n/8). Exact when the domain is paused. Returns the number of distinct pages. */
 long xmigsim_written_pages(xc_interface *xch, uint32_t domid, uint8_t *bitmap, uint64_t pages, int clear);
 
-/* Request-latency histogram of kv workloads (XMIGSIM_LAT_BUCKETS counts). */
+/* Request-latency histogram of kv workloads: XMIGSIM_LAT_BUCKETS counts into buckets. 0 or -1. */
 int xmigsim_latency_histogram(xc_interface *xch, uint32_t domid, uint64_t *buckets, uint32_t nbuckets, int clear);
+
+/* The guest writes: one 8-byte word in each of the `count` listed pages, through the vCPUs' view of RAM, so
+ * log-dirty sees them exactly as the workload's writes (from the caller's thread; used by tests and benchmarks
+ * that need an exact dirty set). Fails with ENOENT on a page that has not arrived. Returns 0 or -1. */
+int xmigsim_guest_write(xc_interface *xch, uint32_t domid, const uint64_t *pfns, uint64_t count);
 
 /* XMIGSIM_TRACKING_* chosen for this domain, or -1. */
 int xmigsim_tracking_mode(xc_interface *xch, uint32_t domid);

@@ -2,7 +2,7 @@
  * context.c - xc_domain_hvm_getcontext/setcontext in Xen's HVM save format: HEADER, one CPU record per vCPU,
  * a simulator record, END, each behind a struct hvm_save_descriptor. A simulated vCPU's state is its position
  * in the workload, kept where a real vCPU keeps its state: rip = steps done, rax = rng state, rbx = writes,
- * rcx = requests. The simulator record (typecode XMIGSIM_HVM_SAVE_CODE_WORKLOAD) carries the workload spec and
+ * rcx = requests, rdx = read_sum. The simulator record (typecode XMIGSIM_HVM_SAVE_CODE_WORKLOAD) carries the workload spec and
  * the guest time, so a destination created empty runs on exactly where the source stopped.
  */
 #include "sim.h"
@@ -59,6 +59,7 @@ API int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctx
         cpu->rax = v->rng;
         cpu->rbx = atomic_load(&v->writes);
         cpu->rcx = atomic_load(&v->requests);
+        cpu->rdx = atomic_load(&v->read_sum);
         p += sizeof(struct hvm_hw_cpu);
     }
     p = put_desc(p, XMIGSIM_HVM_SAVE_CODE_WORKLOAD, 0, (uint32_t)(sizeof(struct workload_record) + pad8(spec_len)));
@@ -149,6 +150,7 @@ API int xc_domain_hvm_setcontext(xc_interface *xch, uint32_t domid, uint8_t *buf
         v->rng = cpus[i].rax;
         atomic_store(&v->writes, cpus[i].rbx);
         atomic_store(&v->requests, cpus[i].rcx);
+        atomic_store(&v->read_sum, cpus[i].rdx);
     }
     __atomic_store_n(&d->run_ns_base, wr->run_ns, __ATOMIC_RELEASE);
     rc = 0;

@@ -199,7 +199,9 @@ API int xmigsim_abi_version(void) { return XMIGSIM_ABI_VERSION; }
 
 API int xmigsim_domain_create(xc_interface *xch, uint64_t pages, const char *spec, uint64_t seed,
                               unsigned int flags, uint32_t *domid) {
-    if (!xch_valid(xch) || !domid || !spec || !pages_valid(pages)) SET_ERRNO_RET(EINVAL, -1);
+    sim_error("%s", "");
+    if (!xch_valid(xch) || !domid || !spec) SET_ERRNO_RET(EINVAL, -1);
+    if (!pages_valid(pages)) { sim_error("a domain has 1 to 2^30 pages, not %llu", (unsigned long long)pages); SET_ERRNO_RET(EINVAL, -1); }
     if (flags & ~(XMIGSIM_CREATE_PAUSED | XMIGSIM_TRACK_SYNC_WP)) SET_ERRNO_RET(EINVAL, -1);
     struct workload wl;
     if (workload_parse(spec, seed, pages, &wl) < 0) return -1;
@@ -232,7 +234,9 @@ fail:;
 }
 
 API int xmigsim_domain_create_dest(xc_interface *xch, uint64_t pages, unsigned int flags, uint32_t *domid) {
-    if (!xch_valid(xch) || !domid || !pages_valid(pages)) SET_ERRNO_RET(EINVAL, -1);
+    sim_error("%s", "");
+    if (!xch_valid(xch) || !domid) SET_ERRNO_RET(EINVAL, -1);
+    if (!pages_valid(pages)) { sim_error("a domain has 1 to 2^30 pages, not %llu", (unsigned long long)pages); SET_ERRNO_RET(EINVAL, -1); }
     if (flags & ~XMIGSIM_TRACK_SYNC_WP) SET_ERRNO_RET(EINVAL, -1);
     struct domain *d = dom_alloc(pages);
     if (!d) return -1;
@@ -369,6 +373,7 @@ int counters_of(struct domain *d, struct xmigsim_counters *c) {
         struct vcpu *v = &d->vcpu[i];
         c->writes += atomic_load_explicit(&v->writes, memory_order_relaxed);
         c->requests += atomic_load_explicit(&v->requests, memory_order_relaxed);
+        c->read_sum += atomic_load_explicit(&v->read_sum, memory_order_relaxed);
         c->steps += __atomic_load_n(&v->seq, __ATOMIC_RELAXED);
         uint64_t st = atomic_load_explicit(&v->max_stall_ns, memory_order_relaxed);
         if (st > c->max_stall_ns) c->max_stall_ns = st;
@@ -449,4 +454,20 @@ API int xmigsim_tracking_mode(xc_interface *xch, uint32_t domid) {
     int m = d->tracking;
     dom_put(d);
     return m;
+}
+
+API int xmigsim_guest_write(xc_interface *xch, uint32_t domid, const uint64_t *pfns, uint64_t count) {
+    if (!xch_valid(xch) || (count && !pfns)) SET_ERRNO_RET(EINVAL, -1);
+    struct domain *d = dom_get(domid);
+    if (!d) return -1;
+    int rc = 0;
+    for (uint64_t i = 0; i < count && rc == 0; i++)
+        if (pfns[i] >= d->pages) { errno = EINVAL; rc = -1; }
+        else if (!page_present(d, pfns[i])) { errno = ENOENT; rc = -1; }
+    for (uint64_t i = 0; i < count && rc == 0; i++) {
+        volatile uint64_t *w = (volatile uint64_t *)(d->ram + (pfns[i] << PAGE_SHIFT) + 8 * (i & 511));
+        *w = (*w + 0x9e3779b97f4a7c15ULL) | 1;
+    }
+    dom_put(d);
+    return rc;
 }

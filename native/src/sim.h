@@ -99,6 +99,7 @@ struct vcpu {
     /* Workload position: with the spec, all that decides the rest of the run (carried by hvm context). */
     uint64_t seq;
     uint64_t rng;
+    _Atomic uint64_t read_sum;
     /* Counters, written by this vCPU only, read relaxed by anyone. */
     _Atomic uint64_t writes, requests, max_stall_ns;
     uint8_t *written;              /* the workload's own record of pages written (bitmap) */

@@ -162,7 +162,7 @@ static void kv_request(struct vcpu *v) {
             atomic_fetch_add_explicit(&v->writes, 1, memory_order_relaxed);
         }
     }
-    (void)acc;
+    atomic_store_explicit(&v->read_sum, atomic_load_explicit(&v->read_sum, memory_order_relaxed) + acc, memory_order_relaxed);
     atomic_fetch_add_explicit(&v->requests, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&v->lat[lat_bucket(mono_ns() - t0)], 1, memory_order_relaxed);
 }
@@ -242,7 +242,7 @@ static void *vcpu_main(void *arg) {
     pthread_setname_np(pthread_self(), name);
     double credit = 0;
     uint64_t last = guest_now_ns(d);
-    for (;;) {
+    while (!atomic_load_explicit(&d->stopping, memory_order_acquire)) {
         if (atomic_load_explicit(&d->pause_req, memory_order_acquire)) {
             if (!park(v)) break;
             last = guest_now_ns(d);

@@ -33,7 +33,7 @@ static int parse_size(const char *v, uint64_t *bytes) {
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || errno || x < 0) return -1;
+    if (end == v || errno || x < 0 || !isfinite(x)) return -1;
     double mul = 1;
     switch (toupper((unsigned char)*end)) {
     case 'K': mul = 1024.0; end++; break;
@@ -87,7 +87,9 @@ static int parse_u64(const char *v, uint64_t *out) {
     char *end;
     errno = 0;
     if (*v == '-') return -1;
-    unsigned long long x = strtoull(v, &end, 0);
+    /* decimal, or hex with 0x; a leading 0 is not octal */
+    int base = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? 16 : 10;
+    unsigned long long x = strtoull(v, &end, base);
     if (end == v || *end || errno) return -1;
     *out = x;
     return 0;
@@ -118,7 +120,11 @@ static int load_trace(const char *path, struct workload *w) {
         }
         if (n == 0) continue;                       /* a header line */
         double rate = n >= 3 ? v[1] : v[0], util = n >= 3 ? v[2] : (n == 2 ? v[1] : 0);
-        if (rate < 0 || !(util >= 0 && util <= 1)) { fclose(f); return fail("trace file %s: bad sample '%s'", path, line); }
+        if (!isfinite(rate) || rate < 0 || !(util >= 0 && util <= 1) || (*p && *p != '\n' && *p != '\r' && *p != ',')) {
+            line[strcspn(line, "\r\n")] = 0;
+            fclose(f);
+            return fail("trace file %s: bad sample '%s' (want DIRTY_PAGES_PER_S[,CPU_UTIL] or T,DIRTY,CPU)", path, line);
+        }
         if (w->trace_len == cap) {
             cap *= 2;
             double *r = realloc(w->trace_rate, cap * sizeof(double)), *u = realloc(w->trace_util, cap * sizeof(double));
@@ -218,7 +224,8 @@ int workload_parse(const char *spec, uint64_t default_seed, uint64_t domain_page
         if (load_trace(trace_path, w) < 0) return -1;
     }
     /* Normalised spec: what the hvm context carries, so a destination rebuilds the same workload. */
-    if (strstr(spec, "seed=")) snprintf(w->spec, sizeof w->spec, "%s", spec);
+    bool has_seed = params && (!strncmp(spec + (params - buf), "seed=", 5) || strstr(spec + (params - buf), ",seed="));
+    if (has_seed) snprintf(w->spec, sizeof w->spec, "%s", spec);
     else snprintf(w->spec, sizeof w->spec, "%s%sseed=%llu", spec, params ? "," : ":", (unsigned long long)w->seed);
     return 0;
 }
