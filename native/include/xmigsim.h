@@ -90,8 +90,8 @@ long xmigsim_install_zero_pages(xc_interface *xch, uint32_t domid, uint64_t firs
 /* Presence bitmap of a destination (bit n = page n present), Xen bitmap format. Returns pages present. */
 long xmigsim_present_bitmap(xc_interface *xch, uint32_t domid, uint8_t *bitmap, uint64_t pages);
 
-/* A file descriptor that polls readable while the domain has page faults queued (an eventfd owned by the
- * domain: do not close it). */
+/* A new file descriptor (the caller closes it) that polls readable while the domain has page faults queued.
+ * It also turns readable when the domain is destroyed; xmigsim_fault_read then fails with ESRCH. */
 int xmigsim_fault_fd(xc_interface *xch, uint32_t domid);
 
 /* Dequeue up to `max` faulting page numbers (each missing page at most once until installed).

@@ -44,7 +44,7 @@ API int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctx
     size_t need = context_size(d->wl.vcpus, spec_len);
     if (!ctxt_buf) { rc = (int)need; goto out; }                   /* Xen: NULL buffer asks for the size */
     if (size < need) { errno = ENOSPC; rc = -1; goto out; }
-    domain_pause_locked(d);                                        /* Xen pauses around hvm_save too */
+    if (domain_pause_locked(d) < 0) { rc = -1; goto out; }          /* Xen pauses around hvm_save too */
     uint8_t *p = ctxt_buf;
     memset(ctxt_buf, 0, need);
     p = put_desc(p, 1 /* HEADER */, 0, sizeof(struct hvm_save_header));

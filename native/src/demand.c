@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 
 /* Contiguous pages go in one UFFDIO_COPY up to this many (measured: 16-64 reach ~1 M pages/s). */
@@ -181,9 +182,9 @@ API int xmigsim_fault_fd(xc_interface *xch, uint32_t domid) {
     if (!xch_valid(xch)) SET_ERRNO_RET(EINVAL, -1);
     struct domain *d = dom_get(domid);
     if (!d) return -1;
-    int fd = d->present ? d->fault_evfd : -1;
+    int fd = d->present ? fcntl(d->fault_evfd, F_DUPFD_CLOEXEC, 0) : -2;
     dom_put(d);
-    if (fd < 0) SET_ERRNO_RET(EINVAL, -1);              /* a source domain takes no demand faults */
+    if (fd == -2) SET_ERRNO_RET(EINVAL, -1);            /* a source domain takes no demand faults */
     return fd;
 }
 

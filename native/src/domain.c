@@ -183,8 +183,13 @@ static int dom_publish(struct domain *d, uint32_t *domid) {
     int slot = -1;
     for (int i = 0; i < MAX_DOMAINS; i++) if (!table[i]) { slot = i; break; }
     if (slot < 0) { pthread_mutex_unlock(&table_lock); SET_ERRNO_RET(ENOSPC, -1); }
-    d->domid = next_domid++;
-    if (next_domid >= 0x7ff0) next_domid = 1;    /* DOMID_FIRST_RESERVED */
+    for (;;) {                                   /* ids below DOMID_FIRST_RESERVED, never one still in use */
+        uint32_t id = next_domid++;
+        if (next_domid >= 0x7ff0) next_domid = 1;
+        bool used = false;
+        for (int i = 0; i < MAX_DOMAINS && !used; i++) used = table[i] && table[i]->domid == id;
+        if (!used) { d->domid = id; break; }
+    }
     table[slot] = d;
     *domid = d->domid;
     pthread_mutex_unlock(&table_lock);
@@ -216,11 +221,7 @@ API int xmigsim_domain_create(xc_interface *xch, uint64_t pages, const char *spe
     pthread_mutex_lock(&d->lock);
     d->pause_count = 1;                              /* created paused, as Xen creates domains */
     atomic_store(&d->pause_req, 1);
-    int rc = 0;
-    if (!(flags & XMIGSIM_CREATE_PAUSED)) {
-        domain_unpause_locked(d);
-        rc = d->wl.vcpus && !d->vcpu[0].started ? -1 : 0;
-    }
+    int rc = (flags & XMIGSIM_CREATE_PAUSED) ? 0 : domain_unpause_locked(d);
     pthread_mutex_unlock(&d->lock);
     if (rc < 0 || dom_publish(d, domid) < 0) goto fail;
     return 0;
@@ -264,6 +265,10 @@ API int xmigsim_domain_destroy(xc_interface *xch, uint32_t domid) {
     if (!d) SET_ERRNO_RET(ESRCH, -1);
     /* vCPUs blocked on missing pages wake when the uffd goes away; stop the handler first, then close it. */
     atomic_store(&d->stopping, 1);
+    if (d->fault_evfd >= 0) {                     /* wake fault pollers: their next read says ESRCH */
+        uint64_t one = 1;
+        if (write(d->fault_evfd, &one, sizeof one) < 0) { /* cannot overflow */ }
+    }
     handler_stop(d);
     pthread_mutex_lock(&d->dirty_lock);
     if (d->uffd >= 0) { close(d->uffd); d->uffd = -1; }
@@ -354,10 +359,7 @@ API int xc_domain_unpause(xc_interface *xch, uint32_t domid) {
     pthread_mutex_lock(&d->lock);
     int rc = 0;
     if (d->pause_count == 0) { errno = EINVAL; rc = -1; }   /* Xen: unpausing a domain not paused by us */
-    else {
-        domain_unpause_locked(d);
-        if (d->has_workload && d->wl.vcpus && !d->vcpu[0].started) rc = -1;
-    }
+    else rc = domain_unpause_locked(d);
     pthread_mutex_unlock(&d->lock);
     dom_put(d);
     return rc;

@@ -135,6 +135,7 @@ struct domain {
     int uffd;
     int tracking;                  /* XMIGSIM_TRACKING_* */
     bool logdirty;
+    bool report_all;               /* a CLEAN failed half-way: the next one reports every page */
     uint64_t *sync_dirty;          /* sync tracking: pages written since the last CLEAN */
     uint32_t dirty_count, fault_count; /* since the last CLEAN, as Xen's stats */
     _Atomic uint64_t wp_faults;
@@ -168,7 +169,7 @@ int vcpus_start(struct domain *d);               /* d->lock held */
 void vcpus_stop(struct domain *d);               /* joins; d->lock not held */
 void vcpu_state_init(struct domain *d);
 int domain_pause_locked(struct domain *d);
-void domain_unpause_locked(struct domain *d);
+int domain_unpause_locked(struct domain *d);
 
 /* tracking.c */
 int uffd_create(struct domain *d, bool sync_tracking);

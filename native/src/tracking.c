@@ -164,7 +164,20 @@ static long take_recorded(struct domain *d, uint8_t *bitmap, bool clean) {
 long tracking_collect(struct domain *d, uint8_t *bitmap, bool clean) {
     if (bitmap) memset(bitmap, 0, (d->pages + 7) / 8);
     long n = d->tracking == XMIGSIM_TRACKING_ASYNC_WP ? scan_written(d, bitmap, clean) : take_recorded(d, bitmap, clean);
-    if (n < 0) return -1;
+    if (n < 0) {
+        /* Part of the dirty set may already be re-protected or forgotten: the caller gets an error and the next
+         * CLEAN or PEEK reports every page, so nothing is lost. */
+        d->report_all = true;
+        return -1;
+    }
+    if (d->report_all) {
+        if (bitmap) {
+            memset(bitmap, 0xff, d->pages / 8);
+            if (d->pages & 7) bitmap[d->pages / 8] = (uint8_t)((1u << (d->pages & 7)) - 1);
+        }
+        n = (long)d->pages;
+        if (clean) d->report_all = false;
+    }
     if (d->tracking == XMIGSIM_TRACKING_ASYNC_WP) { d->dirty_count = (uint32_t)n; d->fault_count = (uint32_t)n; }
     else d->dirty_count = (uint32_t)n;
     return n;
@@ -206,6 +219,7 @@ static void *handler_main(void *arg) {
 
 int handler_start(struct domain *d) {
     if (d->handler_running) return 0;
+    if (atomic_load(&d->stopping)) SET_ERRNO_RET(ESRCH, -1);
     int e = pthread_create(&d->handler, NULL, handler_main, d);
     if (e) SET_ERRNO_RET(e, -1);
     d->handler_running = true;

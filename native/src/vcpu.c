@@ -41,27 +41,36 @@ static void clock_start(struct domain *d) {
     if (!d->run_since) __atomic_store_n(&d->run_since, mono_ns(), __ATOMIC_RELEASE);
 }
 
+static uint32_t started_vcpus(struct domain *d) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < MAX_VCPUS; i++) n += d->vcpu[i].started;
+    return n;
+}
+
+/* d->lock held. Returns once every started vCPU has parked; -1/ESRCH if the domain is destroyed meanwhile. */
 int domain_pause_locked(struct domain *d) {
+    if (atomic_load(&d->stopping)) SET_ERRNO_RET(ESRCH, -1);
     if (d->pause_count++ > 0) return 0;
     atomic_store(&d->pause_req, 1);
     pthread_cond_broadcast(&d->cond);
-    uint32_t started = 0;
-    for (uint32_t i = 0; d->has_workload && i < d->wl.vcpus; i++) started += d->vcpu[i].started;
-    /* A vCPU blocked on a missing page reaches its safe point once the page is installed. */
-    while (d->parked < started) pthread_cond_wait(&d->cond, &d->lock);
+    /* A vCPU blocked on a missing page reaches its safe point once the page is installed (Xen would deschedule
+     * it at once; here pause waits, so that no write can land after pause returns). */
+    while (!atomic_load(&d->stopping) && d->parked < started_vcpus(d)) pthread_cond_wait(&d->cond, &d->lock);
+    if (atomic_load(&d->stopping)) SET_ERRNO_RET(ESRCH, -1);
     clock_stop(d);
     return 0;
 }
 
-void domain_unpause_locked(struct domain *d) {
-    if (--d->pause_count > 0) return;
-    if (d->has_workload && d->wl.vcpus && !d->vcpu[0].started && vcpus_start(d) < 0) {
-        d->pause_count = 1;                          /* could not start the vCPUs: stay paused */
-        return;
-    }
+/* d->lock held; pause_count > 0. -1 (and still paused) if the vCPUs cannot start or the domain is going away. */
+int domain_unpause_locked(struct domain *d) {
+    if (atomic_load(&d->stopping)) SET_ERRNO_RET(ESRCH, -1);
+    if (d->pause_count > 1) { d->pause_count--; return 0; }
+    if (d->has_workload && d->wl.vcpus && started_vcpus(d) < d->wl.vcpus && vcpus_start(d) < 0) return -1;
+    d->pause_count = 0;
     clock_start(d);
     atomic_store(&d->pause_req, 0);
     pthread_cond_broadcast(&d->cond);
+    return 0;
 }
 
 /* Park until unpaused. Returns false when the domain is being destroyed. */
@@ -279,6 +288,7 @@ static void *vcpu_main(void *arg) {
 
 /* d->lock held */
 int vcpus_start(struct domain *d) {
+    if (atomic_load(&d->stopping)) SET_ERRNO_RET(ESRCH, -1);
     for (uint32_t i = 0; i < d->wl.vcpus; i++) {
         struct vcpu *v = &d->vcpu[i];
         if (v->started) continue;
@@ -290,15 +300,16 @@ int vcpus_start(struct domain *d) {
     return 0;
 }
 
+/* Stops and joins every vCPU. They are marked not started under the lock first, so that nobody (counters, pause)
+ * uses a thread handle that is being joined. */
 void vcpus_stop(struct domain *d) {
+    pthread_t threads[MAX_VCPUS];
+    uint32_t n = 0;
     pthread_mutex_lock(&d->lock);
     atomic_store(&d->stopping, 1);
+    for (uint32_t i = 0; i < MAX_VCPUS; i++)
+        if (d->vcpu[i].started) { threads[n++] = d->vcpu[i].thread; d->vcpu[i].started = false; }
     pthread_cond_broadcast(&d->cond);
     pthread_mutex_unlock(&d->lock);
-    for (uint32_t i = 0; i < MAX_VCPUS; i++) {
-        struct vcpu *v = &d->vcpu[i];
-        if (!v->started) continue;
-        pthread_join(v->thread, NULL);
-        v->started = false;
-    }
+    for (uint32_t i = 0; i < n; i++) pthread_join(threads[i], NULL);
 }

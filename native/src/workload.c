@@ -42,7 +42,7 @@ static int parse_size(const char *v, uint64_t *bytes) {
     default: break;
     }
     if (*end == 'B' || *end == 'b') end++;
-    if (*end) return -1;
+    if (*end || x * mul >= 1.8e19) return -1;
     *bytes = (uint64_t)(x * mul);
     return 0;
 }
@@ -70,6 +70,7 @@ static int parse_duration(const char *v, uint64_t *ns) {
     else if (!strcmp(end, "ms")) mul = 1e6;
     else if (!strcmp(end, "us")) mul = 1e3;
     else return -1;
+    if (x * mul >= 1.8e19) return -1;
     *ns = (uint64_t)(x * mul);
     return 0;
 }

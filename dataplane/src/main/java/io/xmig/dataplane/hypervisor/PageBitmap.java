@@ -123,6 +123,15 @@ public class PageBitmap {
         return -1;
     }
 
+    /** Sets every page that is set in {@code other} (this |= other). */
+    public final void or(PageBitmap other) {
+        if (pages != other.pages) throw new IllegalArgumentException("bitmaps of " + pages + " and " + other.pages + " pages");
+        for (long w = 0; w < words; w++) {
+            long off = w * Long.BYTES;
+            bits.set(WORD, off, bits.get(WORD, off) | other.bits.get(WORD, off));
+        }
+    }
+
     public final void copyFrom(PageBitmap other) {
         if (pages != other.pages) throw new IllegalArgumentException("bitmaps of " + pages + " and " + other.pages + " pages");
         bits.copyFrom(other.bits);
