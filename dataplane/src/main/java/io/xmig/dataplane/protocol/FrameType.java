@@ -1,0 +1,71 @@
+package io.xmig.dataplane.protocol;
+
+import io.xmig.dataplane.protocol.FrameDecoder.Side;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The frame types of protocol v1, each with its wire code, the side that sends it and the connection roles it may
+ * travel on ({@link FrameDecoder} enforces both on the destination; the source checks direction only, since its
+ * decoder does not know the role it declared). Immutable; any thread.
+ */
+public enum FrameType {
+    HELLO(0x01, Sender.SOURCE, EnumSet.allOf(ChannelRole.class)),
+    HELLO_ACK(0x02, Sender.DESTINATION, EnumSet.allOf(ChannelRole.class)),
+    /** On BULK, and on FAULT (post-copy pages answered or pushed ahead of the bulk stream). */
+    PAGES(0x10, Sender.SOURCE, EnumSet.of(ChannelRole.BULK, ChannelRole.FAULT)),
+    ROUND_END(0x11, Sender.SOURCE, EnumSet.of(ChannelRole.BULK)),
+    VCPU_CONTEXT(0x20, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
+    COMPLETE(0x21, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
+    READY(0x22, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    VERIFY_REQUEST(0x23, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
+    VERIFY_HASHES(0x24, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    RESUME(0x25, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
+    RESUMED(0x26, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    /** Any connection: a source whose bulk sender fails may say so where it is. */
+    ABORT(0x30, Sender.SOURCE, EnumSet.allOf(ChannelRole.class)),
+    ERROR(0x31, Sender.EITHER, EnumSet.allOf(ChannelRole.class));
+
+    private enum Sender { SOURCE, DESTINATION, EITHER }
+
+    private static final FrameType[] BY_CODE = new FrameType[256];
+
+    static {
+        for (FrameType t : values()) BY_CODE[t.code] = t;
+    }
+
+    private final int code;
+    private final Sender sender;
+    private final Set<ChannelRole> roles;
+
+    FrameType(int code, Sender sender, Set<ChannelRole> roles) {
+        this.code = code;
+        this.sender = sender;
+        this.roles = roles;
+    }
+
+    /** The u8 value on the wire. */
+    public int code() {
+        return code;
+    }
+
+    /** Whether {@code side} may send frames of this type. */
+    public boolean sentBy(Side side) {
+        return sender == Sender.EITHER || sender.name().equals(side.name());
+    }
+
+    /** Whether frames of this type may travel on a connection of {@code role}. */
+    public boolean allowedOn(ChannelRole role) {
+        return roles.contains(role);
+    }
+
+    /** The type with wire value {@code code}; an unknown one is an {@link ErrorCode#UNEXPECTED_FRAME}. */
+    public static FrameType of(int code) {
+        FrameType t = code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+        if (t == null) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, String.format("unknown frame type 0x%02x", code));
+        }
+        return t;
+    }
+}

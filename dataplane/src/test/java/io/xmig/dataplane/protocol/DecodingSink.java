@@ -1,0 +1,63 @@
+package io.xmig.dataplane.protocol;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A receiver as the session code will write one: decodes every {@link Frame} with the record or reader for its
+ * type, "installs" PAGES runs (counts them and touches their data), and releases the frame on every path. Records
+ * what it decoded, so tests can see that nothing of a refused frame was installed.
+ */
+final class DecodingSink extends ChannelInboundHandlerAdapter {
+    private final FrameDecoder decoder;
+    private PagesFrameReader reader;
+    final List<Object> decoded = new ArrayList<>();
+    long pagesInstalled;
+    long checksum;
+
+    DecodingSink(FrameDecoder decoder) {
+        this.decoder = decoder;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Frame frame = (Frame) msg;
+        try {
+            var body = frame.body();
+            decoded.add(switch (frame.type()) {
+                case HELLO -> Hello.decode(body);
+                case HELLO_ACK -> HelloAck.decode(body);
+                case PAGES -> install(body);
+                case ROUND_END -> RoundEnd.decode(body);
+                case VCPU_CONTEXT -> VcpuContext.decode(body);
+                case COMPLETE -> Complete.decode(body);
+                case READY -> Ready.decode(body);
+                case VERIFY_REQUEST -> VerifyRequest.decode(body, decoder.hello().guestPages());
+                case VERIFY_HASHES -> VerifyHashes.decode(body);
+                case RESUME -> Resume.decode(body);
+                case RESUMED -> Resumed.decode(body);
+                case ABORT -> Abort.decode(body);
+                case ERROR -> ErrorFrame.decode(body);
+            });
+        } finally {
+            frame.release();
+        }
+    }
+
+    private Object install(io.netty.buffer.ByteBuf body) {
+        Hello hello = decoder.hello();
+        if (reader == null) {
+            reader = new PagesFrameReader(hello.guestPages(), hello.pageSize());
+            if (hello.role() == ChannelRole.BULK) reader.expectChannel(hello.channelIndex(), hello.bulkChannels());
+        }
+        reader.wrap(body);
+        while (reader.nextRun()) {
+            pagesInstalled += reader.pages();
+            if (!reader.zero()) checksum += reader.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0);
+        }
+        return "PAGES round " + reader.round();
+    }
+}
