@@ -1,0 +1,223 @@
+package io.xmig.control.report;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.xmig.control.policy.Decision;
+import io.xmig.control.policy.RoundStats;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The report of one migration: one JSON schema for every issue that measures migrations (docs/REPORT.md is the
+ * schema, field by field). Property names are fixed by the {@code @JsonProperty} annotations, never by Java names, so
+ * renaming a component cannot rename a field. Later issues add fields; they never rename or remove one.
+ *
+ * <p>Build one with {@link #builder()} (the fields are many and mostly numbers of the same type, so the builder names
+ * each one at the call site), or with the canonical constructor. Immutable; any thread.
+ *
+ * @param status                  how the migration ended
+ * @param policy                  the switch policy's spec as given, e.g. {@code downtime-limit:limit=300ms}
+ * @param workload                the simulator's workload spec; null for a guest that is not simulated
+ * @param guestPages              guest size in pages
+ * @param guestBytes              guest size in bytes
+ * @param pageSize                bytes per page (0 only if the migration failed before it looked at the guest)
+ * @param channels                bulk channels used
+ * @param bandwidthLimitBytesPerS the bandwidth cap over all bulk channels; null = unlimited
+ * @param bytesSent               bytes put on the wire by all rounds, stop-and-copy included
+ * @param pagesSent               pages sent by all rounds, zero pages included
+ * @param zeroPages               of {@code pagesSent}, those sent as zero-page markers
+ * @param rounds                  every round in order: the live rounds, then the stop-and-copy round if there was one
+ * @param totalTimeMs             migration start to its end (completion, abort or failure)
+ * @param downtimeMs              source pause to destination resume, verification excluded; null if the guest was
+ *                                never paused for a switch (aborted or failed before it)
+ * @param verifyMs                time spent verifying destination memory; null when not verified
+ * @param guestMaxStallMs         the longest gap the workload itself saw (simulator counters); null when unknown
+ * @param switchover              the decision that ended pre-copy (JSON {@code switch}); null if none was taken
+ * @param verify                  the verification result; null when not verified
+ * @param error                   what went wrong; null unless the migration failed
+ * @param startedAt               when the migration started (ISO-8601, UTC)
+ */
+public record MigrationReport(
+        @JsonProperty("status") Status status,
+        @JsonProperty("policy") String policy,
+        @JsonProperty("workload") String workload,
+        @JsonProperty("guest_pages") long guestPages,
+        @JsonProperty("guest_bytes") long guestBytes,
+        @JsonProperty("page_size") int pageSize,
+        @JsonProperty("channels") int channels,
+        @JsonProperty("bandwidth_limit_bytes_per_s") Long bandwidthLimitBytesPerS,
+        @JsonProperty("bytes_sent") long bytesSent,
+        @JsonProperty("pages_sent") long pagesSent,
+        @JsonProperty("zero_pages") long zeroPages,
+        @JsonProperty("rounds") List<Round> rounds,
+        @JsonProperty("total_time_ms") double totalTimeMs,
+        @JsonProperty("downtime_ms") Double downtimeMs,
+        @JsonProperty("verify_ms") Double verifyMs,
+        @JsonProperty("guest_max_stall_ms") Double guestMaxStallMs,
+        @JsonProperty("switch") Switchover switchover,
+        @JsonProperty("verify") Verify verify,
+        @JsonProperty("error") ErrorInfo error,
+        @JsonProperty("started_at") Instant startedAt) {
+
+    public MigrationReport {
+        Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(startedAt, "started_at");
+        rounds = List.copyOf(Objects.requireNonNull(rounds, "rounds"));
+        // Counts may be 0 (a migration that failed before it looked at the guest), never negative.
+        if (guestPages < 0 || guestBytes < 0 || pageSize < 0 || channels < 0 || bytesSent < 0 || pagesSent < 0
+                || zeroPages < 0 || (bandwidthLimitBytesPerS != null && bandwidthLimitBytesPerS <= 0)) {
+            throw new IllegalArgumentException("report counts must be >= 0 and a bandwidth limit > 0 (null = unlimited)");
+        }
+        if (status == Status.FAILED && error == null) {
+            throw new IllegalArgumentException("a failed migration's report needs an error");
+        }
+    }
+
+    /** {@code status}: how the migration ended. */
+    public enum Status {
+        /** The guest runs on the destination. */
+        @JsonProperty("completed") COMPLETED,
+        /** The policy gave up; the guest runs on the source. */
+        @JsonProperty("aborted") ABORTED,
+        /** Something broke; {@code error} says what, and where the guest is if that is not the source. */
+        @JsonProperty("failed") FAILED
+    }
+
+    /** {@code verify.method}: how destination memory was compared with the source. */
+    public enum VerifyMethod {
+        /** Every page's bytes compared. */
+        @JsonProperty("direct") DIRECT,
+        /** Per-page XXH64 hashes compared. */
+        @JsonProperty("xxh64") XXH64;
+
+        /** From its JSON name, {@code direct} or {@code xxh64}. */
+        public static VerifyMethod of(String name) {
+            return switch (name) {
+                case "direct" -> DIRECT;
+                case "xxh64" -> XXH64;
+                default -> throw new IllegalArgumentException("verify method must be direct or xxh64, not '" + name + "'");
+            };
+        }
+    }
+
+    /** One element of {@code rounds}: what one round sent, and how many pages the CLEAN after it reported. */
+    public record Round(
+            @JsonProperty("round") int round,
+            @JsonProperty("pages_sent") long pagesSent,
+            @JsonProperty("zero_pages") long zeroPages,
+            @JsonProperty("bytes_sent") long bytesSent,
+            @JsonProperty("pages_dirtied") long pagesDirtied,
+            @JsonProperty("ms") double ms,
+            @JsonProperty("bytes_per_s") long bytesPerS) {
+
+        public static Round of(RoundStats s) {
+            return new Round(s.round(), s.pagesSent(), s.zeroPages(), s.bytesSent(), s.pagesDirtied(),
+                    s.roundNanos() / 1e6, Math.round(s.bandwidthBytesPerSecond()));
+        }
+    }
+
+    /**
+     * {@code switch}: the decision that ended pre-copy, taken after round {@code round}.
+     *
+     * @param decision {@code stop_and_copy}, {@code start_postcopy} or {@code abort} (an {@code Action} in lower case)
+     */
+    public record Switchover(
+            @JsonProperty("decision") String decision,
+            @JsonProperty("round") int round,
+            @JsonProperty("reason") String reason) {
+
+        public Switchover {
+            Objects.requireNonNull(decision, "decision");
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        public static Switchover of(int round, Decision d) {
+            return new Switchover(d.action().name().toLowerCase(Locale.ROOT), round, d.reason());
+        }
+    }
+
+    /** {@code verify}: destination memory compared with the source while both were paused. */
+    public record Verify(
+            @JsonProperty("pages_checked") long pagesChecked,
+            @JsonProperty("pages_differing") long pagesDiffering,
+            @JsonProperty("method") VerifyMethod method) {
+
+        public Verify {
+            Objects.requireNonNull(method, "method");
+        }
+    }
+
+    /** {@code error}: why the migration failed. */
+    public record ErrorInfo(@JsonProperty("message") String message) {
+        public ErrorInfo {
+            Objects.requireNonNull(message, "message");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Collects a report's fields by name. Required: {@code status}, {@code policy}, {@code startedAt}, and
+     * {@code error} when the status is FAILED. {@code guestBytes} defaults to {@code guestPages × pageSize}; every nullable field defaults to
+     * null; counts and times default to 0. Not thread-safe.
+     */
+    public static final class Builder {
+        private Status status;
+        private String policy;
+        private String workload;
+        private long guestPages;
+        private Long guestBytes;
+        private int pageSize;
+        private int channels;
+        private Long bandwidthLimitBytesPerS;
+        private long bytesSent, pagesSent, zeroPages;
+        private final List<Round> rounds = new ArrayList<>();
+        private double totalTimeMs;
+        private Double downtimeMs, verifyMs, guestMaxStallMs;
+        private Switchover switchover;
+        private Verify verify;
+        private ErrorInfo error;
+        private Instant startedAt;
+
+        private Builder() {
+        }
+
+        public Builder status(Status v) { status = v; return this; }
+        public Builder policy(String v) { policy = v; return this; }
+        public Builder workload(String v) { workload = v; return this; }
+        public Builder guestPages(long v) { guestPages = v; return this; }
+        public Builder guestBytes(long v) { guestBytes = v; return this; }
+        public Builder pageSize(int v) { pageSize = v; return this; }
+        public Builder channels(int v) { channels = v; return this; }
+        /** Null, 0 or negative: unlimited (JSON null). */
+        public Builder bandwidthLimitBytesPerS(Long v) { bandwidthLimitBytesPerS = v == null || v <= 0 ? null : v; return this; }
+        public Builder bytesSent(long v) { bytesSent = v; return this; }
+        public Builder pagesSent(long v) { pagesSent = v; return this; }
+        public Builder zeroPages(long v) { zeroPages = v; return this; }
+        public Builder round(Round r) { rounds.add(Objects.requireNonNull(r)); return this; }
+        public Builder round(RoundStats s) { return round(Round.of(s)); }
+        public Builder rounds(List<Round> rs) { rounds.clear(); rounds.addAll(rs); return this; }
+        public Builder totalTimeMs(double v) { totalTimeMs = v; return this; }
+        public Builder downtimeMs(Double v) { downtimeMs = v; return this; }
+        public Builder verifyMs(Double v) { verifyMs = v; return this; }
+        public Builder guestMaxStallMs(Double v) { guestMaxStallMs = v; return this; }
+        public Builder switchover(Switchover v) { switchover = v; return this; }
+        public Builder switchover(int round, Decision d) { return switchover(Switchover.of(round, d)); }
+        public Builder verify(Verify v) { verify = v; return this; }
+        public Builder error(String message) { error = message == null ? null : new ErrorInfo(message); return this; }
+        public Builder startedAt(Instant v) { startedAt = v; return this; }
+
+        public MigrationReport build() {
+            long bytes = guestBytes != null ? guestBytes : guestPages * pageSize;
+            return new MigrationReport(status, policy, workload, guestPages, bytes, pageSize, channels,
+                    bandwidthLimitBytesPerS, bytesSent, pagesSent, zeroPages, rounds, totalTimeMs, downtimeMs, verifyMs,
+                    guestMaxStallMs, switchover, verify, error, startedAt);
+        }
+    }
+}
