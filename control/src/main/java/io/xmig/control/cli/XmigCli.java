@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "xmig", mixinStandardHelpOptions = true, versionProvider = XmigCli.Version.class,
         description = "Hybrid pre-copy/post-copy live migration for Xen guests.",
-        subcommands = {DemoCommand.class, DomainsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {MigrateCommand.class, AgentCommand.class, DemoCommand.class, DomainsCommand.class,
+                CommandLine.HelpCommand.class})
 public final class XmigCli implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,132 @@
+package io.xmig.control.cli;
+
+import io.xmig.control.policy.Policies;
+import io.xmig.control.report.ReportWriter;
+import io.xmig.control.session.HashVerifier;
+import io.xmig.control.session.LocalMigration;
+import io.xmig.control.session.MigrationOptions;
+import io.xmig.control.session.MigrationOutcome;
+import io.xmig.control.session.MigrationSession;
+import io.xmig.dataplane.hypervisor.GuestMemory;
+import io.xmig.dataplane.hypervisor.GuestSimulator;
+import io.xmig.dataplane.hypervisor.SimCounters;
+import io.xmig.dataplane.hypervisor.XenHypervisor;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code xmig migrate}: migrates a guest with pre-copy and a switch policy. {@code --local} puts a destination agent in
+ * this process (loopback TCP, direct verification); {@code --to HOST:PORT} sends to an {@code xmig agent}
+ * (verification by per-page hashes). On the simulator the source guest is created here from {@code --workload}.
+ * Exit code: 0 completed, 1 aborted or failed (the summary says why), 2 bad usage.
+ */
+@Command(name = "migrate", mixinStandardHelpOptions = true, description = "Live-migrate a guest (pre-copy).")
+final class MigrateCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @ArgGroup(multiplicity = "1")
+    Target target;
+
+    static final class Target {
+        @Option(names = "--local", required = true, description = "Source and destination in this process, over loopback TCP.")
+        boolean local;
+        @Option(names = "--to", required = true, paramLabel = "HOST:PORT", description = "Address of the destination's xmig agent.")
+        String to;
+    }
+
+    @Option(names = "--mem", defaultValue = "1G", description = "Guest memory (default: ${DEFAULT-VALUE}).")
+    String mem;
+
+    @Option(names = "--workload", defaultValue = "sweep:rate=10000,ws=256M", description = "Workload spec, docs/WORKLOADS.md (default: ${DEFAULT-VALUE}).")
+    String workload;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--policy", defaultValue = "downtime-limit", description = "Switch policy spec, docs/POLICIES.md (default: ${DEFAULT-VALUE}).")
+    String policy;
+
+    @Option(names = "--bandwidth", defaultValue = "0", description = "Bandwidth cap over all channels, e.g. 100MiB (default: unlimited).")
+    String bandwidth;
+
+    @Option(names = "--channels", defaultValue = "2", description = "Bulk page channels (default: ${DEFAULT-VALUE}).")
+    int channels;
+
+    @Option(names = "--report", description = "Write the JSON report here (docs/REPORT.md).")
+    Path report;
+
+    @Option(names = "--verify", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Compare destination and source memory before resuming (default: on).")
+    boolean verify;
+
+    @Option(names = "--timeout", defaultValue = "30s", description = "How long to wait for the peer (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--quiet", description = "No per-round progress lines.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        MigrationOptions options;
+        long pages;
+        try {
+            pages = Sizes.bytes(mem) / GuestMemory.PAGE_SIZE;
+            if (pages <= 0) throw new IllegalArgumentException("--mem must be at least one page");
+            options = new MigrationOptions(Policies.create(policy), policy, channels, Sizes.bytes(bandwidth), verify,
+                    Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT)));
+        } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        java.util.function.Consumer<String> progress = quiet ? s -> { } : s -> { err.println("xmig: " + s); err.flush(); };
+        try (XenHypervisor hv = XenHypervisor.open()) {
+            GuestSimulator sim = hv.simulator().orElseThrow(() ->
+                    new IllegalStateException("migrating an existing Xen domain is not supported yet; run with the simulator"));
+            MigrationOutcome outcome;
+            SimCounters sourceAfter, destAfter = null;
+            int source;
+            if (target.local) {
+                LocalMigration.Result r = LocalMigration.migrateNew(hv, pages, workload, seed, options, progress);
+                outcome = r.outcome();
+                source = r.sourceDomid();
+                if (r.destinationDomid() >= 0) {
+                    Thread.sleep(100);                       // let the resumed guest run a little: its counters show it
+                    destAfter = sim.counters(r.destinationDomid());
+                    sim.destroy(r.destinationDomid());
+                }
+            } else {
+                InetSocketAddress peer = parseAddress(target.to);
+                source = sim.createDomain(pages, workload, seed);
+                MigrationSession session = new MigrationSession(hv, source, peer, options,
+                        t -> new HashVerifier(hv.memory(source), t, options.peerTimeout()), progress);
+                outcome = session.run();
+            }
+            sourceAfter = sim.counters(source);
+            sim.destroy(source);
+            new Summary(outcome, workload, sourceAfter, destAfter).print(out);
+            if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter));
+            return outcome.status() == MigrationOutcome.Status.COMPLETED ? 0 : 1;
+        }
+    }
+
+    private InetSocketAddress parseAddress(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        try {
+            if (colon <= 0) throw new NumberFormatException();
+            int port = Integer.parseInt(hostPort.substring(colon + 1));
+            if (port <= 0 || port > 65535) throw new NumberFormatException();
+            return new InetSocketAddress(hostPort.substring(0, colon), port);
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), "--to needs HOST:PORT, not '" + hostPort + "'");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.xmig.control.cli;
+
+import io.xmig.control.report.MigrationReport;
+import io.xmig.control.session.MigrationOutcome;
+import io.xmig.dataplane.hypervisor.SimCounters;
+
+import java.io.PrintWriter;
+import java.util.List;
+
+/** The end-of-migration summary a person reads, and the JSON report built from the same outcome. */
+record Summary(MigrationOutcome o, String workload, SimCounters source, SimCounters destination) {
+
+    void print(PrintWriter out) {
+        MigrationReport r = report(o, workload, source, destination);
+        out.printf("xmig migrate: %s%n", r.status().name().toLowerCase(java.util.Locale.ROOT));
+        out.printf("  guest     %d MiB, workload %s%n", r.guestBytes() >> 20, workload);
+        out.printf("  policy    %s, %d channel(s), bandwidth %s%n", r.policy(), r.channels(),
+                r.bandwidthLimitBytesPerS() == null ? "unlimited" : String.format("%.1f MiB/s", r.bandwidthLimitBytesPerS() / 1048576.0));
+        out.printf("  sent      %d pages (%d zero), %.1f MiB = %.2f x guest memory, in %d round(s)%n", r.pagesSent(),
+                r.zeroPages(), r.bytesSent() / 1048576.0, (double) r.bytesSent() / r.guestBytes(), r.rounds().size());
+        if (r.switchover() != null) {
+            out.printf("  switch    %s after round %d: %s%n", r.switchover().decision(), r.switchover().round(), r.switchover().reason());
+        }
+        out.printf("  time      %.0f ms total%s%n", r.totalTimeMs(),
+                r.downtimeMs() == null ? "" : String.format(", downtime %.1f ms", r.downtimeMs()));
+        if (r.verify() != null) {
+            out.printf("  verify    %d pages checked (%s), %d differ%n", r.verify().pagesChecked(),
+                    r.verify().method().name().toLowerCase(java.util.Locale.ROOT), r.verify().pagesDiffering());
+        }
+        if (destination != null) {
+            out.printf("  guest     running on the destination: %d writes, %d steps after resume%n", destination.writes(), destination.steps());
+        }
+        if (r.error() != null) out.printf("  error     %s%n", r.error().message());
+        out.flush();
+    }
+
+    static MigrationReport report(MigrationOutcome o, String workload, SimCounters source, SimCounters destination) {
+        double stall = Math.max(source == null ? 0 : source.maxStallNs(), destination == null ? 0 : destination.maxStallNs()) / 1e6;
+        List<MigrationReport.Round> rounds = o.rounds().stream().map(MigrationReport.Round::of).toList();
+        MigrationReport.Status status = switch (o.status()) {
+            case COMPLETED -> MigrationReport.Status.COMPLETED;
+            case ABORTED -> MigrationReport.Status.ABORTED;
+            case FAILED -> MigrationReport.Status.FAILED;
+        };
+        return new MigrationReport(status, o.policy(), workload, o.guestPages(), o.guestPages() * o.pageSize(),
+                o.pageSize(), o.channels(), o.bandwidthLimit() > 0 ? o.bandwidthLimit() : null, o.bytesSent(),
+                o.pagesSent(), o.zeroPages(), rounds, o.totalNanos() / 1e6,
+                o.status() == MigrationOutcome.Status.COMPLETED ? o.downtimeNanos() / 1e6 : null,
+                o.verify() == null ? null : o.verifyNanos() / 1e6,
+                source == null && destination == null ? null : stall,
+                o.decision() == null ? null : MigrationReport.Switchover.of(o.decisionRound(), o.decision()),
+                o.verify() == null ? null : new MigrationReport.Verify(o.verify().pagesChecked(), o.verify().pagesDiffering(),
+                        MigrationReport.VerifyMethod.of(o.verifyMethod())),
+                o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt());
+    }
+}

@@ -1,0 +1,67 @@
+package io.xmig.control.session;
+
+import io.xmig.control.policy.Decision;
+import io.xmig.control.policy.RoundStats;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a migration ended and what it did, as the session measured it; {@link io.xmig.control.report} turns it into the
+ * JSON report. Immutable; built by the session thread through {@link Builder}.
+ */
+public record MigrationOutcome(Status status, String policy, int channels, long bandwidthLimit, long guestPages,
+                               int pageSize, List<RoundStats> rounds, Decision decision, int decisionRound,
+                               long totalNanos, long downtimeNanos, long destinationResumeNanos,
+                               String verifyMethod, Verifier.Result verify, long verifyNanos, String error,
+                               Instant startedAt) {
+
+    public enum Status { COMPLETED, ABORTED, FAILED }
+
+    public long bytesSent() { return rounds.stream().mapToLong(RoundStats::bytesSent).sum(); }
+    public long pagesSent() { return rounds.stream().mapToLong(RoundStats::pagesSent).sum(); }
+    public long zeroPages() { return rounds.stream().mapToLong(RoundStats::zeroPages).sum(); }
+
+    /** Collects the outcome while the session runs. */
+    static final class Builder {
+        private final MigrationOptions options;
+        private final Instant startedAt = Instant.now();
+        private final List<RoundStats> rounds = new ArrayList<>();
+        private long guestPages;
+        private int pageSize;
+        private Decision decision;
+        private int decisionRound = -1;
+        private String verifyMethod;
+        private Verifier.Result verify;
+        private long verifyNanos;
+
+        Builder(MigrationOptions options) {
+            this.options = options;
+        }
+
+        void guestPages(long pages, int pageSize) { this.guestPages = pages; this.pageSize = pageSize; }
+        void round(RoundStats r) { rounds.add(r); }
+        void finalRound(RoundStats r) { rounds.add(r); }
+        void decision(Decision d, int round) { decision = d; decisionRound = round; }
+        void verified(String method, Verifier.Result r, long nanos) { verifyMethod = method; verify = r; verifyNanos = nanos; }
+
+        MigrationOutcome completed(long total, long downtime, long destinationResume) {
+            return build(Status.COMPLETED, total, downtime, destinationResume, null);
+        }
+
+        MigrationOutcome aborted(long total) {
+            return build(Status.ABORTED, total, 0, 0, null);
+        }
+
+        MigrationOutcome failed(long total, String error) {
+            return build(Status.FAILED, total, 0, 0, error);
+        }
+
+        private MigrationOutcome build(Status s, long total, long downtime, long resume, String error) {
+            return new MigrationOutcome(s, options.policySpec(), options.channels(), options.bandwidthBytesPerSecond(),
+                    guestPages, pageSize, List.copyOf(rounds), decision, decisionRound, total, downtime, resume,
+                    verifyMethod, verify, verifyNanos, error, startedAt);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package io.xmig.control.session;
+
+/**
+ * Compares the destination's memory with the source's, page by page, while both guests are paused: after the final
+ * round has been installed and before the destination resumes. Runs on the session thread.
+ */
+public interface Verifier {
+    /** "direct" (both domains in this process) or "xxh64" (per-page hashes over the control channel). */
+    String method();
+
+    Result verify(long guestPages) throws InterruptedException;
+
+    record Result(long pagesChecked, long pagesDiffering, long firstDifferingPage) {}
+}

@@ -1,0 +1,193 @@
+package io.xmig.dataplane.pagepath;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.xmig.dataplane.hypervisor.GuestMemory;
+import io.xmig.dataplane.hypervisor.PageMapping;
+import io.xmig.dataplane.protocol.PagesFrameWriter;
+import io.xmig.dataplane.protocol.Protocol;
+import io.xmig.dataplane.protocol.RoundEnd;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One bulk channel's sender: drains its ring of page runs, maps each run from the guest, sends zero pages as a flag
+ * and the others as data in PAGES frames built straight into Netty's pooled direct buffers, and closes each round with
+ * a ROUND_END frame. Waits for the shared {@link TokenBucket} and for the channel's writability before each frame.
+ *
+ * <p>Runs on its own thread (an Agrona {@code AgentRunner}); the counters it publishes are written by that thread only
+ * and read by the session after {@link #roundsCompleted()} says a round is done. Per page it allocates nothing: one
+ * frame writer and one zero page for the agent's life, one pooled buffer per frame.
+ */
+public final class SenderAgent implements Agent, MessageHandler {
+    private static final int MESSAGES_PER_DUTY_CYCLE = 16;
+    private static final MemorySegment ZERO_PAGE = Arena.global().allocate(GuestMemory.PAGE_SIZE);
+
+    private final int index;
+    private final RingBuffer ring;
+    private final Channel channel;
+    private final GuestMemory memory;
+    private final TokenBucket bucket;
+    private final ByteBufAllocator alloc;
+    private final PagesFrameWriter writer = new PagesFrameWriter((int) GuestMemory.PAGE_SIZE);
+    private final int maxFrame = Protocol.maxFrameLength((int) GuestMemory.PAGE_SIZE) + 4;
+
+    private ByteBuf frame;
+    private int round;
+    private long roundPages;
+    private int unflushed;
+
+    private volatile long pagesSent, zeroPages, bytesSent, framesSent;
+    private volatile int roundsCompleted;          // rounds whose ROUND_END went out: the next round is this number
+    private volatile Throwable failure;
+
+    public SenderAgent(int index, RingBuffer ring, Channel channel, GuestMemory memory, TokenBucket bucket) {
+        this.index = index;
+        this.ring = ring;
+        this.channel = channel;
+        this.memory = memory;
+        this.bucket = bucket;
+        this.alloc = channel.alloc();
+    }
+
+    @Override
+    public int doWork() {
+        try {
+            return ring.read(this, MESSAGES_PER_DUTY_CYCLE);
+        } catch (RuntimeException e) {
+            failure = e;
+            releaseFrame();
+            throw new AgentTerminationException(e);
+        }
+    }
+
+    @Override
+    public void onMessage(int msgTypeId, MutableDirectBuffer buffer, int offset, int length) {
+        if (msgTypeId == PageRuns.MSG_RUNS) {
+            for (int at = offset; at < offset + length; at += PageRuns.RUN_BYTES) {
+                sendRun(buffer.getLong(at), buffer.getInt(at + 8));
+            }
+        } else if (msgTypeId == PageRuns.MSG_ROUND_END) {
+            endRound(buffer.getInt(offset), buffer.getInt(offset + 4) != 0);
+        } else {
+            throw new PagePathException("sender " + index + ": unknown ring message " + msgTypeId);
+        }
+    }
+
+    private void sendRun(long firstPfn, int pages) {
+        try (PageMapping m = memory.mapRun(firstPfn, pages, false)) {
+            MemorySegment run = m.segment();
+            int i = 0;
+            while (i < pages) {
+                boolean zero = isZero(run, i);
+                int j = i + 1;
+                while (j < pages && isZero(run, j) == zero) j++;
+                int n = j - i;
+                if (frame == null) beginFrame();
+                if (!writer.fits(1, n)) {
+                    sendFrame();
+                    beginFrame();
+                }
+                long pfn = firstPfn + i;
+                if (zero) {
+                    writer.addZeroRun(pfn, n);
+                    zeroPages += n;
+                } else {
+                    writer.addDataRun(pfn, n, run.asSlice((long) i * GuestMemory.PAGE_SIZE, (long) n * GuestMemory.PAGE_SIZE));
+                }
+                pagesSent += n;
+                roundPages += n;
+                i = j;
+            }
+        }
+    }
+
+    private static boolean isZero(MemorySegment run, int page) {
+        long off = (long) page * GuestMemory.PAGE_SIZE;
+        return MemorySegment.mismatch(run, off, off + GuestMemory.PAGE_SIZE, ZERO_PAGE, 0, GuestMemory.PAGE_SIZE) == -1;
+    }
+
+    private void beginFrame() {
+        frame = alloc.directBuffer(maxFrame, maxFrame);
+        writer.begin(frame, round);
+    }
+
+    private void sendFrame() {
+        if (frame == null || writer.runs() == 0) return;
+        writer.finish();
+        ByteBuf out = frame;
+        frame = null;
+        transmit(out);
+    }
+
+    private void endRound(int endedRound, boolean finalRound) {
+        if (endedRound != round) throw new PagePathException("sender " + index + ": round " + endedRound + " ended during round " + round);
+        sendFrame();
+        releaseFrame();
+        ByteBuf out = alloc.directBuffer(32);
+        new RoundEnd(endedRound, roundPages, finalRound).encode(out);
+        transmit(out);
+        channel.flush();
+        unflushed = 0;
+        roundPages = 0;
+        round = endedRound + 1;
+        roundsCompleted = round;
+    }
+
+    /** Waits for tokens and writability, then writes the frame; flushes every few frames. */
+    private void transmit(ByteBuf out) {
+        int bytes = out.readableBytes();
+        try {
+            long wait;
+            while ((wait = bucket.tryAcquire(bytes)) > 0) LockSupport.parkNanos(wait);
+            while (!channel.isWritable()) {
+                if (!channel.isActive()) throw new PagePathException("bulk channel " + index + " closed by the peer");
+                if (unflushed > 0) { channel.flush(); unflushed = 0; }
+                LockSupport.parkNanos(20_000);
+            }
+            if (!channel.isActive()) throw new PagePathException("bulk channel " + index + " closed by the peer");
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+        channel.write(out, channel.voidPromise());
+        bytesSent += bytes;
+        framesSent++;
+        if (++unflushed >= 8) {
+            channel.flush();
+            unflushed = 0;
+        }
+    }
+
+    private void releaseFrame() {
+        if (frame != null) {
+            frame.release();
+            frame = null;
+        }
+    }
+
+    @Override
+    public void onClose() {
+        releaseFrame();
+    }
+
+    @Override
+    public String roleName() {
+        return "xmig-sender-" + index;
+    }
+
+    public int roundsCompleted() { return roundsCompleted; }
+    public long pagesSent() { return pagesSent; }
+    public long zeroPages() { return zeroPages; }
+    public long bytesSent() { return bytesSent; }
+    public long framesSent() { return framesSent; }
+    public Throwable failure() { return failure; }
+}
