@@ -93,14 +93,17 @@ final class MigrateCommand implements Callable<Integer> {
                     new IllegalStateException("migrating an existing Xen domain is not supported yet; run with the simulator"));
             MigrationOutcome outcome;
             SimCounters sourceAfter, destAfter = null;
+            long destSteps = -1;
             int source;
             if (target.local) {
                 LocalMigration.Result r = LocalMigration.migrateNew(hv, pages, workload, seed, options, progress);
                 outcome = r.outcome();
                 source = r.sourceDomid();
                 if (r.destinationDomid() >= 0) {
+                    SimCounters atResume = sim.counters(r.destinationDomid());
                     Thread.sleep(100);                       // let the resumed guest run a little: its counters show it
                     destAfter = sim.counters(r.destinationDomid());
+                    destSteps = destAfter.steps() - atResume.steps();
                     sim.destroy(r.destinationDomid());
                 }
             } else {
@@ -112,7 +115,7 @@ final class MigrateCommand implements Callable<Integer> {
             }
             sourceAfter = sim.counters(source);
             sim.destroy(source);
-            new Summary(outcome, workload, sourceAfter, destAfter).print(out);
+            new Summary(outcome, workload, sourceAfter, destAfter, destSteps).print(out);
             if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter));
             return outcome.status() == MigrationOutcome.Status.COMPLETED ? 0 : 1;
         }

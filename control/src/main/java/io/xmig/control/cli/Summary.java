@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 import java.util.List;
 
 /** The end-of-migration summary a person reads, and the JSON report built from the same outcome. */
-record Summary(MigrationOutcome o, String workload, SimCounters source, SimCounters destination) {
+record Summary(MigrationOutcome o, String workload, SimCounters source, SimCounters destination, long destinationSteps) {
 
     void print(PrintWriter out) {
         MigrationReport r = report(o, workload, source, destination);
@@ -28,7 +28,8 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                     r.verify().method().name().toLowerCase(java.util.Locale.ROOT), r.verify().pagesDiffering());
         }
         if (destination != null) {
-            out.printf("  guest     running on the destination: %d writes, %d steps after resume%n", destination.writes(), destination.steps());
+            out.printf("  guest     running on the destination: %d workload steps in its first 100 ms there (%d in all)%n",
+                    destinationSteps, destination.steps());
         }
         if (r.error() != null) out.printf("  error     %s%n", r.error().message());
         out.flush();

@@ -21,6 +21,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Timeout(120)
 class NonConvergenceTest {
+    @org.junit.jupiter.api.AfterAll
+    static void noBufferLeaked() {
+        io.xmig.dataplane.protocol.LeakWatch.assertNoLeaks("io.xmig.");
+    }
+
     private static final long PAGES = 8192;                       // 32 MiB guest
     private static final String FAST_SWEEP = "sweep:rate=32k,ws=16M";   // 128 MiB/s of dirtying
     private static final long CAP = 64L << 20;                    // over a 64 MiB/s link

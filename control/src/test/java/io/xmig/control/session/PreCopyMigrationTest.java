@@ -29,6 +29,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Timeout(300)
 class PreCopyMigrationTest {
+    @org.junit.jupiter.api.AfterAll
+    static void noBufferLeaked() {
+        io.xmig.dataplane.protocol.LeakWatch.assertNoLeaks("io.xmig.");
+    }
+
     private static final long PAGES = 16384;                      // 64 MiB
     @TempDir
     static Path tmp;

@@ -16,9 +16,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Makes Netty's leak detector fail tests instead of only logging: listens to the ByteBuf leak detector (PARANOID,
  * as the parent pom sets it; forced here for IDE runs) and, in {@link #assertNoLeaks()}, collects garbage and
  * allocates until the detector has looked at every buffer the collector freed. A buffer leaked by a test shows as a
- * failure of that test class. Shared by the protocol tests, which surefire runs one class at a time.
+ * failure of that test class. Shared by the protocol tests, which surefire runs one class at a time, and by the
+ * control module's migration tests (through this module's test jar).
  */
-final class LeakWatch {
+public final class LeakWatch {
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
 
     static {
@@ -36,7 +37,7 @@ final class LeakWatch {
     private LeakWatch() {}
 
     /** Leaks the detector has reported since the last call, after giving it the chance to see every dead buffer. */
-    static List<String> drain(int rounds) {
+    public static List<String> drain(int rounds) {
         for (int i = 0; i < rounds; i++) {
             System.gc();
             try {
@@ -59,8 +60,13 @@ final class LeakWatch {
      * No buffer touched by this package's code has leaked. Leaks whose records never mention this package (another
      * package's tests in the same JVM) are not this package's to report.
      */
-    static void assertNoLeaks() {
-        assertThat(drain(3)).filteredOn(leak -> leak.contains(LeakWatch.class.getPackageName() + "."))
+    public static void assertNoLeaks() {
+        assertNoLeaks(LeakWatch.class.getPackageName() + ".");
+    }
+
+    /** No buffer whose leak records mention {@code packagePrefix} has leaked (for other modules' tests). */
+    public static void assertNoLeaks(String packagePrefix) {
+        assertThat(drain(3)).filteredOn(leak -> leak.contains(packagePrefix))
                 .as("ByteBufs leaked (Netty's leak detector at PARANOID)").isEmpty();
     }
 }
