@@ -3,31 +3,20 @@ package io.xmig.control.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.xmig.control.cli.CliRun.xmig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The demo the README shows: each round's CLEAN equals the workload's own record, and bad options are refused. */
 @Timeout(60)
 class DemoCommandTest {
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run xmig(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = XmigCli.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @Test
     void everyRoundMatchesTheWorkloadsOwnRecord() {
-        Run r = xmig("demo", "--memory", "32", "--workload", "sweep:rate=20k,ws=16M", "--rounds", "5", "--interval-ms", "50");
+        CliRun r = xmig("demo", "--memory", "32", "--workload", "sweep:rate=20k,ws=16M", "--rounds", "5", "--interval-ms", "50");
         assertThat(r.exit()).as(r.err()).isZero();
         List<String[]> rows = Arrays.stream(r.out().split("\n")).map(String::trim)
                 .filter(l -> l.matches("^\\d+ .*")).map(l -> l.split("\\s+")).toList();
@@ -42,7 +31,7 @@ class DemoCommandTest {
 
     @Test
     void theSynchronousFallbackGivesTheSameAnswer() {
-        Run r = xmig("demo", "--memory", "16", "--workload", "random:rate=10k", "--rounds", "3", "--interval-ms", "30",
+        CliRun r = xmig("demo", "--memory", "16", "--workload", "random:rate=10k", "--rounds", "3", "--interval-ms", "30",
                 "--sync-tracking");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("synchronous write-protect").contains("every CLEAN equalled");
@@ -50,7 +39,7 @@ class DemoCommandTest {
 
     @Test
     void aBadWorkloadIsAClearErrorNotAStackTrace() {
-        Run r = xmig("demo", "--workload", "sweep:rate=lots");
+        CliRun r = xmig("demo", "--workload", "sweep:rate=lots");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("xmigsim_domain_create").contains("EINVAL").contains("bad value for rate");
     }

@@ -6,32 +6,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static io.xmig.control.cli.CliRun.xmig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code xmig migrate} as a user runs it: a local migration with a report, and one-line errors for every bad input. */
 @Timeout(120)
 class MigrateCommandTest {
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run xmig(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = XmigCli.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
-    }
 
     @Test
     void aLocalMigrationPrintsASummaryAndWritesTheReport(@TempDir Path tmp) throws Exception {
         Path report = tmp.resolve("out.json");
-        Run r = xmig("migrate", "--local", "--mem", "64M", "--workload", "sweep:rate=10000,ws=16M", "--policy",
+        CliRun r = xmig("migrate", "--local", "--mem", "64M", "--workload", "sweep:rate=10000,ws=16M", "--policy",
                 "downtime-limit", "--bandwidth", "200MiB", "--channels", "2", "--report", report.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("xmig migrate: completed").contains("16384 pages checked (direct), 0 differ");
@@ -48,14 +38,14 @@ class MigrateCommandTest {
 
     @Test
     void anUnknownWorkloadIsAOneLineError() {
-        Run r = xmig("migrate", "--local", "--mem", "16M", "--workload", "nosuch:rate=1");
+        CliRun r = xmig("migrate", "--local", "--mem", "16M", "--workload", "nosuch:rate=1");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().strip()).doesNotContain("\n").contains("unknown workload 'nosuch'");
     }
 
     @Test
     void anUnknownPolicyIsAUsageError() {
-        Run r = xmig("migrate", "--local", "--policy", "magic");
+        CliRun r = xmig("migrate", "--local", "--policy", "magic");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("magic").contains("xen-default").contains("downtime-limit");
     }
@@ -76,7 +66,7 @@ class MigrateCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();                             // closed again: nobody listens there
         }
-        Run r = xmig("migrate", "--to", "127.0.0.1:" + port, "--mem", "16M", "--workload", "idle", "--quiet");
+        CliRun r = xmig("migrate", "--to", "127.0.0.1:" + port, "--mem", "16M", "--workload", "idle", "--quiet");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.out()).contains("xmig migrate: failed").contains("cannot connect to");
     }
