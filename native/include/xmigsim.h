@@ -87,6 +87,11 @@ long xmigsim_install_pages(xc_interface *xch, uint32_t domid, uint64_t first_pfn
 long xmigsim_install_zero_pages(xc_interface *xch, uint32_t domid, uint64_t first_pfn, uint64_t count,
                                 unsigned int flags);
 
+/* Makes pages of a destination missing again (post-copy: pages the source has rewritten since it sent them). The
+ * memory is released (fallocate PUNCH_HOLE on the guest's memfd, which also unmaps it everywhere); the next vCPU access
+ * faults. Returns the number of pages that were present. */
+long xmigsim_discard_pages(xc_interface *xch, uint32_t domid, uint64_t first_pfn, uint64_t count);
+
 /* Presence bitmap of a destination (bit n = page n present), Xen bitmap format. Returns pages present. */
 long xmigsim_present_bitmap(xc_interface *xch, uint32_t domid, uint8_t *bitmap, uint64_t pages);
 

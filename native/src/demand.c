@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/ioctl.h>
 
 /* Contiguous pages go in one UFFDIO_COPY up to this many (measured: 16-64 reach ~1 M pages/s). */
@@ -160,6 +161,27 @@ API long xmigsim_install_pages(xc_interface *xch, uint32_t domid, uint64_t first
 API long xmigsim_install_zero_pages(xc_interface *xch, uint32_t domid, uint64_t first_pfn, uint64_t count,
                                     unsigned int flags) {
     return install(xch, domid, first_pfn, count, NULL, flags);
+}
+
+API long xmigsim_discard_pages(xc_interface *xch, uint32_t domid, uint64_t first, uint64_t count) {
+    if (!xch_valid(xch)) SET_ERRNO_RET(EINVAL, -1);
+    struct domain *d = dom_get(domid);
+    if (!d) return -1;
+    long rc = 0;
+    if (!d->present) { errno = EINVAL; sim_error("only a destination domain can discard pages"); rc = -1; goto out; }
+    if (count == 0 || first >= d->pages || count > d->pages - first) { errno = EINVAL; rc = -1; goto out; }
+    if (fallocate(d->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(first << PAGE_SHIFT),
+                  (off_t)(count << PAGE_SHIFT)) < 0) { rc = -1; goto out; }
+    uint64_t was = 0;
+    for (uint64_t p = first; p < first + count; p++) {
+        uint64_t bit = 1ULL << (p & 63);
+        if (atomic_fetch_and_explicit(&d->present[p >> 6], ~bit, memory_order_acq_rel) & bit) was++;
+    }
+    atomic_fetch_sub(&d->present_count, was);
+    rc = (long)was;
+out:
+    dom_put(d);
+    return rc;
 }
 
 API long xmigsim_present_bitmap(xc_interface *xch, uint32_t domid, uint8_t *bitmap, uint64_t pages) {

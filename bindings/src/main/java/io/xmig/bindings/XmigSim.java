@@ -69,6 +69,7 @@ public final class XmigSim {
     private final MethodHandle xmigsim_latency_histogram;
     private final MethodHandle xmigsim_tracking_mode;
     private final MethodHandle xmigsim_guest_write;
+    private final MethodHandle xmigsim_discard_pages;
     private final MethodHandle xmigsim_last_error;
 
     /**
@@ -105,6 +106,8 @@ public final class XmigSim {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         xmigsim_guest_write = Native.downcallErrno(libxmigsim, "xmigsim_guest_write",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
+        xmigsim_discard_pages = Native.downcallErrno(libxmigsim, "xmigsim_discard_pages",
+                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG));
         xmigsim_last_error = Native.downcall(libxmigsim, "xmigsim_last_error",
                 FunctionDescriptor.of(ADDRESS));
         int version = xmigsim_abi_version();
@@ -268,6 +271,18 @@ public final class XmigSim {
         try {
             MemorySegment s = (MemorySegment) xmigsim_last_error.invokeExact();
             return s.equals(MemorySegment.NULL) ? "" : s.reinterpret(4096).getString(0);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code long xmigsim_discard_pages(xc_interface *xch, uint32_t domid, uint64_t first_pfn, uint64_t count)}: makes
+     * a destination's pages missing again; the number that were present, or -1.
+     */
+    public long xmigsim_discard_pages(MemorySegment xch, int domid, long first_pfn, long count) {
+        try {
+            return (long) xmigsim_discard_pages.invokeExact(capture.segment(), xch, domid, first_pfn, count);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

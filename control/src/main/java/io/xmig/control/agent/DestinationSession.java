@@ -7,7 +7,14 @@ import io.xmig.dataplane.hypervisor.GuestSimulator;
 import io.xmig.dataplane.hypervisor.Hypervisor;
 import io.xmig.dataplane.hypervisor.InstallMode;
 import io.xmig.dataplane.hypervisor.PageMapping;
+import io.xmig.dataplane.hypervisor.PageBitmap;
+import io.xmig.dataplane.postcopy.FaultPump;
+import io.xmig.dataplane.protocol.BitmapChunk;
 import io.xmig.dataplane.protocol.ErrorCode;
+import io.xmig.dataplane.protocol.PostcopyComplete;
+import io.xmig.dataplane.protocol.PostcopyDone;
+import io.xmig.dataplane.protocol.PostcopyRunning;
+import io.xmig.dataplane.protocol.PostcopyStart;
 import io.xmig.dataplane.protocol.Hello;
 import io.xmig.dataplane.protocol.PageHash;
 import io.xmig.dataplane.protocol.PagesFrameReader;
@@ -18,6 +25,9 @@ import io.xmig.dataplane.protocol.RoundEnd;
 import io.xmig.dataplane.protocol.VerifyHashes;
 import io.xmig.dataplane.protocol.VerifyRequest;
 
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -30,7 +40,7 @@ import java.util.concurrent.CompletableFuture;
  * install pages without taking the session's lock; everything else is synchronized on the session.
  */
 public final class DestinationSession {
-    public enum State { RECEIVING, READY, RESUMED, DISCARDED }
+    public enum State { RECEIVING, POSTCOPY, READY, RESUMED, DISCARDED, POSTCOPY_INTERRUPTED }
 
     private final Hypervisor hv;
     private final Hello hello;
@@ -39,6 +49,17 @@ public final class DestinationSession {
     private final Channel[] bulk;
     private final long[] finalPages;          // pages each channel announced for the final round, -1 until then
     private final long[] roundPages;          // pages each channel installed in its current round
+    private final int[] lastRoundEnded;       // the last round whose ROUND_END each channel delivered, -1 before any
+    private Channel fault;
+    private PageBitmap stale;                 // post-copy: pages to drop at the switch (POSTCOPY_DISCARD chunks)
+    private Arena postcopyArena;
+    private PostcopyStart pendingStart;
+    private PostcopyDone pendingDone;
+    private FaultPump pump, preparedPump;
+    private Arena writtenScratchArena;
+    private PageBitmap writtenScratch;
+    private boolean postcopyFinished;
+    private boolean missingRequested;
     private final CompletableFuture<State> outcome = new CompletableFuture<>();
     private Channel control;
     private byte[] context;
@@ -57,7 +78,9 @@ public final class DestinationSession {
         this.bulk = new Channel[hello.bulkChannels()];
         this.finalPages = new long[hello.bulkChannels()];
         this.roundPages = new long[hello.bulkChannels()];
+        this.lastRoundEnded = new int[hello.bulkChannels()];
         java.util.Arrays.fill(finalPages, -1);
+        java.util.Arrays.fill(lastRoundEnded, -1);
     }
 
     public UUID id() { return hello.sessionId(); }
@@ -84,23 +107,214 @@ public final class DestinationSession {
         bulk[h.channelIndex()] = ch;
     }
 
-    /** A PAGES frame on bulk channel {@code index}: validated whole by {@code reader.wrap}, then installed. */
+    /** The fault connection; the fault pump is made now (not at the switch, where every millisecond is downtime). */
+    synchronized void attachFault(Channel ch) {
+        if (fault != null) throw new ProtocolException(ErrorCode.DUPLICATE_HANDSHAKE, "fault channel already connected");
+        fault = ch;
+        GuestSimulator sim = hv.simulator().orElseThrow();
+        preparedPump = new FaultPump(sim.faultQueue(domid), fault, hello.guestPages());
+        writtenScratchArena = Arena.ofShared();
+        writtenScratch = PageBitmap.allocate(writtenScratchArena, hello.guestPages());
+    }
+
+    /**
+     * A PAGES frame on bulk channel {@code index}: validated whole by {@code reader.wrap}, then installed: over older
+     * copies during pre-copy, only where missing once the guest runs here (post-copy), so that nothing it wrote is lost.
+     */
     void receivePages(int index, PagesFrameReader reader, ByteBuf body) {
         reader.wrap(body);
+        FaultPump p;
+        InstallMode mode;
+        synchronized (this) {
+            if (state != State.RECEIVING && state != State.POSTCOPY) {
+                throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "PAGES after the final round");
+            }
+            p = postcopyFinished ? null : pump;
+            mode = pump != null ? InstallMode.IF_MISSING : InstallMode.OVERWRITE;
+        }
         long n = 0;
         while (reader.nextRun()) {
-            if (reader.zero()) memory.installZero(reader.firstPfn(), reader.pages(), InstallMode.OVERWRITE);
-            else memory.install(reader.firstPfn(), reader.pages(), reader.data(), InstallMode.OVERWRITE);
+            long done = reader.zero() ? memory.installZero(reader.firstPfn(), reader.pages(), mode)
+                    : memory.install(reader.firstPfn(), reader.pages(), reader.data(), mode);
+            if (p != null) p.installed(reader.firstPfn(), reader.pages(), done, false);
             n += reader.pages();
         }
         synchronized (this) {
-            if (state != State.RECEIVING) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "PAGES after the final round");
             roundPages[index] += n;
             pagesReceived += n;
         }
     }
 
+    /** A PAGES frame on the fault connection: answers to faults and pre-paged neighbours, installed where missing. */
+    void receiveFaultPages(PagesFrameReader reader, ByteBuf body) {
+        reader.wrap(body);
+        FaultPump p;
+        synchronized (this) {
+            if (pump == null) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "fault PAGES while " + state);
+            p = postcopyFinished ? null : pump;                   // answers still in flight when every page was in
+        }
+        while (reader.nextRun()) {
+            long done = reader.zero() ? memory.installZero(reader.firstPfn(), reader.pages(), InstallMode.IF_MISSING)
+                    : memory.install(reader.firstPfn(), reader.pages(), reader.data(), InstallMode.IF_MISSING);
+            if (p != null) p.installed(reader.firstPfn(), reader.pages(), done, true);
+        }
+        synchronized (this) {
+            if (pendingDone != null) maybePostcopyComplete();
+        }
+    }
+
+    synchronized void discardChunk(BitmapChunk chunk) {
+        if (state != State.RECEIVING) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "POSTCOPY_DISCARD while " + state);
+        if (stale == null) {
+            postcopyArena = Arena.ofShared();
+            stale = PageBitmap.allocate(postcopyArena, hello.guestPages());
+        }
+        long[] w = chunk.words();
+        for (int k = 0; k < w.length; k++) {
+            long word = w[k];
+            while (word != 0) {
+                int bit = Long.numberOfTrailingZeros(word);
+                stale.set(chunk.firstPfn() + 64L * k + bit);
+                word &= word - 1;
+            }
+        }
+    }
+
+    synchronized void postcopyStart(PostcopyStart start) {
+        if (state != State.RECEIVING || pendingStart != null) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "POSTCOPY_START while " + state);
+        }
+        if (context == null) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "POSTCOPY_START before VCPU_CONTEXT");
+        if (fault == null) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "POSTCOPY_START without a fault connection");
+        pendingStart = start;
+        completeAt = System.nanoTime();
+        maybeStartPostcopy();
+    }
+
+    /** The switch, once the last pre-copy round has been installed from every bulk channel. */
+    private void maybeStartPostcopy() {
+        if (pendingStart == null || state != State.RECEIVING) return;
+        for (int r : lastRoundEnded) if (r < pendingStart.lastRound()) return;
+        GuestSimulator sim = hv.simulator().orElseThrow();
+        if (stale != null) {
+            for (long p = stale.nextSetBit(0); p >= 0; ) {
+                long end = stale.nextClearBit(p);
+                sim.discardPages(domid, p, end - p);
+                p = stale.nextSetBit(end);
+            }
+        }
+        hv.restoreVcpuContext(domid, context);
+        sim.writtenPages(domid, writtenScratch, true);                 // the guest's written record starts now
+        pump = preparedPump;
+        pump.start();
+        hv.unpause(domid);
+        state = State.POSTCOPY;
+        long missing = hello.guestPages() - sim.counters(domid).pagesPresent();
+        long nanos = System.nanoTime() - completeAt;
+        send(out -> new PostcopyRunning(nanos, missing).encode(out));
+    }
+
+    synchronized void postcopyDone(PostcopyDone done) {
+        if (state != State.POSTCOPY) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "POSTCOPY_DONE while " + state);
+        pendingDone = done;
+        maybePostcopyComplete();
+    }
+
+    /** Every page in: report, and with verification pause the guest and send what it wrote since it resumed. */
+    private void maybePostcopyComplete() {
+        if (pendingDone == null || state != State.POSTCOPY) return;
+        for (long f : finalPages) if (f < 0) return;
+        GuestSimulator sim = hv.simulator().orElseThrow();
+        long present = sim.counters(domid).pagesPresent();
+        if (present < hello.guestPages()) {
+            if (!missingRequested) requestMissing(sim);
+            return;
+        }
+        try {
+            pump.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (pump.failure() != null) throw new IllegalStateException("fault pump failed: " + pump.failure(), pump.failure());
+        FaultPump.Stats st = pump.stats();
+        try (Arena a = Arena.ofConfined()) {
+            PageBitmap written = PageBitmap.allocate(a, hello.guestPages());
+            if (pendingDone.verify()) hv.pause(domid);                 // resumed by RESUME after the source compared
+            sim.writtenPages(domid, written, false);
+            long prepagedUsed = 0;
+            PageBitmap pre = pump.prepaged();
+            for (long p = pre.nextSetBit(0); p >= 0; p = pre.nextSetBit(p + 1)) if (written.get(p)) prepagedUsed++;
+            List<BitmapChunk> chunks = pendingDone.verify() ? chunks(written) : List.of();
+            long used = prepagedUsed;
+            send(out -> new PostcopyComplete(st.faults(), st.pulled(), st.pushed(), st.p50(), st.p99(), st.blocktimeNanos(),
+                    used, chunks.size()).encode(out));
+            for (BitmapChunk c : chunks) send(c::encode);
+        }
+        postcopyFinished = true;
+        closePump();
+        if (pendingDone.verify()) {
+            state = State.READY;
+        } else {
+            state = State.RESUMED;
+            outcome.complete(State.RESUMED);
+        }
+    }
+
+    /** After the push, pages still missing (none, normally): ask for them as if they had faulted. */
+    private void requestMissing(GuestSimulator sim) {
+        missingRequested = true;
+        try (Arena a = Arena.ofConfined()) {
+            PageBitmap present = PageBitmap.allocate(a, hello.guestPages());
+            sim.presentPages(domid, present);
+            long[] batch = new long[io.xmig.dataplane.protocol.Protocol.MAX_FAULT_PAGES];
+            int n = 0;
+            for (long p = present.nextClearBit(0); p < hello.guestPages(); p = present.nextClearBit(p + 1)) {
+                batch[n++] = p;
+                if (n == batch.length) { sendFault(batch, n); n = 0; }
+            }
+            if (n > 0) sendFault(batch, n);
+        }
+    }
+
+    private void sendFault(long[] pfns, int n) {
+        ByteBuf out = fault.alloc().buffer(16 + n * 8);
+        io.xmig.dataplane.protocol.FaultRequest.encode(out, pfns, n);
+        fault.writeAndFlush(out);
+    }
+
+    private static List<BitmapChunk> chunks(PageBitmap bits) {
+        List<BitmapChunk> out = new ArrayList<>();
+        long words = (bits.pages() + 63) / 64;
+        for (long w0 = 0; w0 < words; w0 += io.xmig.dataplane.protocol.Protocol.MAX_BITMAP_WORDS) {
+            int n = (int) Math.min(io.xmig.dataplane.protocol.Protocol.MAX_BITMAP_WORDS, words - w0);
+            long[] w = new long[n];
+            boolean any = false;
+            for (int k = 0; k < n; k++) {
+                long base = (w0 + k) * 64;
+                long word = 0;
+                for (long p = bits.nextSetBit(base); p >= 0 && p < base + 64; p = bits.nextSetBit(p + 1)) word |= 1L << (p - base);
+                w[k] = word;
+                any |= word != 0;
+            }
+            if (any) out.add(new BitmapChunk(io.xmig.dataplane.protocol.FrameType.WRITTEN_PAGES, w0 * 64, w));
+        }
+        return out;
+    }
+
+    private void closePump() {
+        FaultPump p = pump != null ? pump : preparedPump;
+        preparedPump = null;
+        try {
+            if (p != null) p.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (postcopyArena != null) { postcopyArena.close(); postcopyArena = null; }
+        if (writtenScratchArena != null) { writtenScratchArena.close(); writtenScratchArena = null; writtenScratch = null; }
+    }
+
     synchronized void roundEnd(int index, RoundEnd end) {
+        lastRoundEnded[index] = end.round();
         if (end.pages() != roundPages[index]) {
             throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "bulk channel " + index + " round " + end.round()
                     + ": ROUND_END announces " + end.pages() + " pages, " + roundPages[index] + " arrived");
@@ -109,7 +323,9 @@ public final class DestinationSession {
         if (end.finalRound()) {
             finalPages[index] = end.pages();
             maybeReady();
+            maybePostcopyComplete();
         }
+        maybeStartPostcopy();
     }
 
     synchronized void vcpuContext(byte[] ctx) {
@@ -147,6 +363,7 @@ public final class DestinationSession {
 
     synchronized void resume() {
         if (state != State.READY) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "RESUME while " + state);
+        closePump();
         hv.unpause(domid);
         state = State.RESUMED;
         long nanos = System.nanoTime() - completeAt;
@@ -154,9 +371,18 @@ public final class DestinationSession {
         outcome.complete(State.RESUMED);
     }
 
-    /** ABORT, an error, or a channel lost before RESUME: the copy goes. Idempotent. */
+    /**
+     * ABORT, an error, or a channel lost before RESUME: the copy goes. Idempotent. Once the guest runs here (post-copy)
+     * it is the only running copy: it is kept, waiting for its missing pages (POSTCOPY_INTERRUPTED).
+     */
     synchronized void discard(String why) {
-        if (state == State.RESUMED || state == State.DISCARDED) return;
+        if (state == State.RESUMED || state == State.DISCARDED || state == State.POSTCOPY_INTERRUPTED) return;
+        if (state == State.POSTCOPY || (state == State.READY && pump != null)) {
+            state = State.POSTCOPY_INTERRUPTED;
+            outcome.complete(State.POSTCOPY_INTERRUPTED);
+            return;
+        }
+        closePump();
         state = State.DISCARDED;
         try {
             hv.simulator().ifPresent(sim -> sim.destroy(domid));

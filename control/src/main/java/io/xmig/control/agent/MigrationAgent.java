@@ -9,6 +9,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.xmig.dataplane.hypervisor.Hypervisor;
 import io.xmig.dataplane.protocol.Abort;
+import io.xmig.dataplane.protocol.BitmapChunk;
+import io.xmig.dataplane.protocol.PostcopyDone;
+import io.xmig.dataplane.protocol.PostcopyStart;
 import io.xmig.dataplane.protocol.ChannelRole;
 import io.xmig.dataplane.protocol.ErrorCode;
 import io.xmig.dataplane.protocol.Frame;
@@ -93,6 +96,7 @@ public final class MigrationAgent implements AutoCloseable {
             try {
                 if (hello == null) onHello(ctx, Hello.decode(f.body()));
                 else if (hello.role() == ChannelRole.BULK) onBulk(f);
+                else if (hello.role() == ChannelRole.FAULT) onFault(f);
                 else onControl(f);
             } finally {
                 f.release();
@@ -119,7 +123,11 @@ public final class MigrationAgent implements AutoCloseable {
                 reader = new PagesFrameReader(h.guestPages(), h.pageSize());
                 reader.expectChannel(h.channelIndex(), h.bulkChannels());
             } else {
-                throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, h.role() + " channels are not served by this version");
+                DestinationSession s = sessions.get(h.sessionId());
+                if (s == null) throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "no session " + h.sessionId() + " for a fault channel");
+                s.attachFault(ctx.channel());
+                session = s;
+                reader = new PagesFrameReader(h.guestPages(), h.pageSize());
             }
             ByteBuf out = ctx.alloc().buffer(32);
             new HelloAck(Protocol.VERSION, Protocol.maxFrameLength(h.pageSize())).encode(out);
@@ -134,6 +142,13 @@ public final class MigrationAgent implements AutoCloseable {
             }
         }
 
+        private void onFault(Frame f) {
+            if (f.type() != io.xmig.dataplane.protocol.FrameType.PAGES) {
+                throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, f.type() + " on the fault channel");
+            }
+            session.receiveFaultPages(reader, f.body());
+        }
+
         private void onControl(Frame f) {
             switch (f.type()) {
                 case VCPU_CONTEXT -> session.vcpuContext(VcpuContext.decode(f.body()).context());
@@ -141,6 +156,9 @@ public final class MigrationAgent implements AutoCloseable {
                 case VERIFY_REQUEST -> session.verify(VerifyRequest.decode(f.body(), hello.guestPages()));
                 case RESUME -> session.resume();
                 case ABORT -> session.discard("source aborted: " + Abort.decode(f.body()).reason());
+                case POSTCOPY_DISCARD -> session.discardChunk(BitmapChunk.decode(f.type(), f.body(), hello.guestPages()));
+                case POSTCOPY_START -> session.postcopyStart(PostcopyStart.decode(f.body(), hello.guestPages()));
+                case POSTCOPY_DONE -> session.postcopyDone(PostcopyDone.decode(f.body()));
                 default -> throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, f.type() + " on the control channel");
             }
         }

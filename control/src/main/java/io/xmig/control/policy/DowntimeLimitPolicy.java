@@ -103,22 +103,39 @@ public final class DowntimeLimitPolicy implements SwitchPolicy {
     @Override
     public Decision decide(RoundStats latest, List<RoundStats> history) {
         Reasons.previous(latest, history);
-        long remaining = latest.bytesRemaining();
-        double bandwidth = measuredBandwidth(latest);
-        // QEMU: threshold_size = bandwidth * downtime_limit; complete when pending_size <= threshold_size.
-        double threshold = bandwidth * limitNanos / 1e9;
-        boolean fits = remaining <= threshold;
-        String why = fits ? explain(latest, bandwidth, "<=") : explain(latest, bandwidth, ">");
-        if (fits) return Decision.stopAndCopy(why);
+        Check check = check(latest, limitNanos);
+        if (check.fits()) return Decision.stopAndCopy(check.reason());
         if (latest.round() + 1 >= maxRounds) {
             String capped = String.format(Locale.ROOT, "%d rounds reached (max-rounds=%d) and %s", latest.round() + 1,
-                    maxRounds, why);
+                    maxRounds, check.reason());
             return onCap == OnCap.ABORT
                     ? Decision.abort(capped + "; on-cap=abort: giving up rather than exceed the limit, "
                             + "the guest keeps running on the source (QEMU would iterate on)")
                     : Decision.stopAndCopy(capped + "; on-cap=stop: stopping anyway, downtime will exceed the limit");
         }
-        return Decision.continuePrecopy(why);
+        return Decision.continuePrecopy(check.reason());
+    }
+
+    /**
+     * QEMU's completion test on one round, the rule this policy stops on; other policies that stop "when the downtime
+     * limit is met" ({@link HybridThresholdPolicy}, {@link PostcopyAfterFirstPassPolicy}) call this rather than
+     * restating it.
+     *
+     * @param fits   {@code latest.bytesRemaining() <= bandwidth × limit}: stop-and-copy now would stay within the limit
+     * @param reason the comparison in words, with the expected downtime, the limit, the bytes and pages still dirty and
+     *               the bandwidth, e.g. {@code expected downtime 212.5 ms <= 300.0 ms limit: 11,141,120 bytes (2,720 pages)
+     *               still dirty at 52,428,800 B/s (50.0 MiB/s) measured in round 6}
+     */
+    record Check(boolean fits, String reason) {
+    }
+
+    /** {@link Check} for the round that just ended against a downtime limit of {@code limitNanos}. */
+    static Check check(RoundStats latest, long limitNanos) {
+        double bandwidth = measuredBandwidth(latest);
+        // QEMU: threshold_size = bandwidth * downtime_limit; complete when pending_size <= threshold_size.
+        double threshold = bandwidth * limitNanos / 1e9;
+        boolean fits = latest.bytesRemaining() <= threshold;
+        return new Check(fits, explain(latest, bandwidth, limitNanos, fits ? "<=" : ">"));
     }
 
     /** The latest round's bandwidth, or 0 when the round measured none. */
@@ -126,7 +143,7 @@ public final class DowntimeLimitPolicy implements SwitchPolicy {
         return latest.bytesSent() > 0 && latest.roundNanos() > 0 ? latest.bandwidthBytesPerSecond() : 0;
     }
 
-    private String explain(RoundStats latest, double bandwidth, String relation) {
+    private static String explain(RoundStats latest, double bandwidth, long limitNanos, String relation) {
         String limit = millis(limitNanos) + " limit";
         long remaining = latest.bytesRemaining();
         if (bandwidth <= 0) {

@@ -13,10 +13,13 @@ import java.util.function.Function;
  * {@code NAME:key=value,key=value}:
  * <ul>
  *   <li>{@code xen-default} — {@link XenDefaultPolicy}, no parameters;</li>
- *   <li>{@code downtime-limit[:limit=300ms,max-rounds=30,on-cap=abort|stop]} — {@link DowntimeLimitPolicy};
- *       {@code limit} takes {@code ms} or {@code s} (a bare number is milliseconds, as QEMU's
- *       {@code downtime-limit}), fractions allowed.</li>
+ *   <li>{@code downtime-limit[:limit=300ms,max-rounds=30,on-cap=abort|stop]} — {@link DowntimeLimitPolicy};</li>
+ *   <li>{@code postcopy-only} — {@link PostcopyOnlyPolicy}, no parameters;</li>
+ *   <li>{@code postcopy-after-first-pass[:limit=300ms]} — {@link PostcopyAfterFirstPassPolicy};</li>
+ *   <li>{@code hybrid-threshold[:share=0.8,rounds=2,limit=300ms,max-rounds=30]} — {@link HybridThresholdPolicy}.</li>
  * </ul>
+ * {@code limit} takes {@code ms} or {@code s} (a bare number is milliseconds, as QEMU's {@code downtime-limit}),
+ * fractions allowed; {@code share} is a decimal fraction from 0 to 1.
  * Every mistake is an {@link IllegalArgumentException} whose one-line message names what is valid. A new policy adds
  * one entry to {@link #REGISTRY}. Stateless; safe from any thread.
  */
@@ -30,6 +33,11 @@ public final class Policies {
     static {
         REGISTRY.put(XenDefaultPolicy.NAME, new Entry(List.of(), p -> new XenDefaultPolicy()));
         REGISTRY.put(DowntimeLimitPolicy.NAME, new Entry(List.of("limit", "max-rounds", "on-cap"), Policies::downtimeLimit));
+        REGISTRY.put(PostcopyOnlyPolicy.NAME, new Entry(List.of(), p -> new PostcopyOnlyPolicy()));
+        REGISTRY.put(PostcopyAfterFirstPassPolicy.NAME, new Entry(List.of("limit"),
+                p -> new PostcopyAfterFirstPassPolicy(limit(PostcopyAfterFirstPassPolicy.NAME, p))));
+        REGISTRY.put(HybridThresholdPolicy.NAME, new Entry(List.of("share", "rounds", "limit", "max-rounds"),
+                Policies::hybridThreshold));
     }
 
     private Policies() {
@@ -85,26 +93,8 @@ public final class Policies {
 
     private static SwitchPolicy downtimeLimit(Map<String, String> p) {
         String name = DowntimeLimitPolicy.NAME;
-        long limit = DowntimeLimitPolicy.DEFAULT_LIMIT_NANOS;
-        if (p.containsKey("limit")) {
-            limit = parseDuration(p.get("limit"));
-            if (limit < 0 || limit > DowntimeLimitPolicy.MAX_LIMIT_NANOS) {
-                throw new IllegalArgumentException("policy " + name + ": bad limit '" + p.get("limit")
-                        + "'; expected a duration from 0ms to 2000s such as 300ms or 1.5s");
-            }
-        }
-        int maxRounds = DowntimeLimitPolicy.DEFAULT_MAX_ROUNDS;
-        if (p.containsKey("max-rounds")) {
-            try {
-                maxRounds = Integer.parseInt(p.get("max-rounds"));
-            } catch (NumberFormatException e) {
-                maxRounds = 0;
-            }
-            if (maxRounds < 1) {
-                throw new IllegalArgumentException("policy " + name + ": bad max-rounds '" + p.get("max-rounds")
-                        + "'; expected a whole number of rounds, at least 1");
-            }
-        }
+        long limit = limit(name, p);
+        int maxRounds = rounds(name, p, "max-rounds", DowntimeLimitPolicy.DEFAULT_MAX_ROUNDS);
         DowntimeLimitPolicy.OnCap onCap = DowntimeLimitPolicy.DEFAULT_ON_CAP;
         if (p.containsKey("on-cap")) {
             onCap = switch (p.get("on-cap")) {
@@ -115,6 +105,49 @@ public final class Policies {
             };
         }
         return new DowntimeLimitPolicy(limit, maxRounds, onCap);
+    }
+
+    private static SwitchPolicy hybridThreshold(Map<String, String> p) {
+        String name = HybridThresholdPolicy.NAME;
+        double share = HybridThresholdPolicy.DEFAULT_SHARE;
+        if (p.containsKey("share")) {
+            String text = p.get("share");
+            BigDecimal value = text.matches("\\d+(\\.\\d+)?") ? new BigDecimal(text) : BigDecimal.valueOf(-1);
+            if (value.signum() < 0 || value.compareTo(BigDecimal.ONE) > 0) {
+                throw new IllegalArgumentException("policy " + name + ": bad share '" + text
+                        + "'; expected a fraction from 0 to 1 such as 0.8");
+            }
+            share = value.doubleValue();
+        }
+        return new HybridThresholdPolicy(share, rounds(name, p, "rounds", HybridThresholdPolicy.DEFAULT_ROUNDS),
+                limit(name, p), rounds(name, p, "max-rounds", HybridThresholdPolicy.DEFAULT_MAX_ROUNDS));
+    }
+
+    /** The {@code limit} parameter, or QEMU's 300 ms when absent. */
+    private static long limit(String name, Map<String, String> p) {
+        if (!p.containsKey("limit")) return DowntimeLimitPolicy.DEFAULT_LIMIT_NANOS;
+        long limit = parseDuration(p.get("limit"));
+        if (limit < 0 || limit > DowntimeLimitPolicy.MAX_LIMIT_NANOS) {
+            throw new IllegalArgumentException("policy " + name + ": bad limit '" + p.get("limit")
+                    + "'; expected a duration from 0ms to 2000s such as 300ms or 1.5s");
+        }
+        return limit;
+    }
+
+    /** A count of rounds, at least 1, under {@code key}, or {@code fallback} when absent. */
+    private static int rounds(String name, Map<String, String> p, String key, int fallback) {
+        if (!p.containsKey(key)) return fallback;
+        int rounds;
+        try {
+            rounds = Integer.parseInt(p.get(key));
+        } catch (NumberFormatException e) {
+            rounds = 0;
+        }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("policy " + name + ": bad " + key + " '" + p.get(key)
+                    + "'; expected a whole number of rounds, at least 1");
+        }
+        return rounds;
     }
 
     /** "300ms", "1.5s", "300" (milliseconds) → nanoseconds; -1 when it is not such a duration. */

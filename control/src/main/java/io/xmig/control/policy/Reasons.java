@@ -24,6 +24,23 @@ final class Reasons {
         return String.format(Locale.ROOT, "%,.0f B/s (%,.1f MiB/s)", bytesPerSecond, bytesPerSecond / 1048576.0);
     }
 
+    /** The contract's promise about {@link SwitchPolicy#atStart}'s arguments. */
+    static void checkStart(long guestPages, int pageSize) {
+        if (guestPages < 0) throw new IllegalArgumentException("guestPages must be >= 0, not " + guestPages);
+        if (pageSize <= 0) throw new IllegalArgumentException("pageSize must be > 0, not " + pageSize);
+    }
+
+    /** Bytes in binary units, one decimal: "1.0 GiB", "512.0 MiB". */
+    static String size(double bytes) {
+        String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+        int u = 0;
+        while (bytes >= 1024 && u < units.length - 1) {
+            bytes /= 1024;
+            u++;
+        }
+        return u == 0 ? String.format(Locale.ROOT, "%,.0f bytes", bytes) : String.format(Locale.ROOT, "%,.1f %s", bytes, units[u]);
+    }
+
     /**
      * The contract's promise about {@code history}: every round so far, oldest first, {@code latest} last. Returns
      * the round before {@code latest}, or null for round 0.

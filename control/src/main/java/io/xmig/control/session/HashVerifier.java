@@ -33,8 +33,8 @@ public final class HashVerifier implements Verifier {
     }
 
     @Override
-    public Result verify(long guestPages) throws InterruptedException {
-        long differing = 0, first = -1;
+    public Result verify(long guestPages, io.xmig.dataplane.hypervisor.PageBitmap skip) throws InterruptedException {
+        long differing = 0, first = -1, checked = 0;
         for (long p = 0; p < guestPages; p += Protocol.MAX_VERIFY_PAGES) {
             int n = (int) Math.min(Protocol.MAX_VERIFY_PAGES, guestPages - p);
             long firstPfn = p;
@@ -55,6 +55,8 @@ public final class HashVerifier implements Verifier {
                 int k = Math.min(1024, n - done);
                 try (PageMapping m = source.mapRun(p + done, k, false)) {
                     for (int i = 0; i < k; i++) {
+                        if (skip != null && skip.get(p + done + i)) continue;
+                        checked++;
                         if (PageHash.hash(m.page(i)) != theirs.hashes()[done + i]) {
                             if (first < 0) first = p + done + i;
                             differing++;
@@ -63,6 +65,6 @@ public final class HashVerifier implements Verifier {
                 }
             }
         }
-        return new Result(guestPages, differing, first);
+        return new Result(checked, differing, first);
     }
 }

@@ -15,7 +15,17 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
                                int pageSize, List<RoundStats> rounds, Decision decision, int decisionRound,
                                long totalNanos, long downtimeNanos, long destinationResumeNanos,
                                String verifyMethod, Verifier.Result verify, long verifyNanos, String error,
-                               Instant startedAt) {
+                               Instant startedAt, Postcopy postcopy) {
+
+    /**
+     * What post-copy did: the round after which it switched (-1: before any), faults the destination took and the
+     * source answered, the fault round trip at the destination (request to install), the summed time vCPUs waited,
+     * pages pushed and pulled, pre-paged pages sent and those the guest then wrote, the post-copy phase's length and
+     * the pages the destination lacked when the guest resumed there.
+     */
+    public record Postcopy(int switchRound, long remoteFaults, long faultsAnswered, long faultLatencyP50Nanos,
+                           long faultLatencyP99Nanos, long vcpuBlocktimeNanos, long pagesPushed, long pagesPulled,
+                           long prepagedSent, long prepagedUsed, long postcopyNanos, long missingAtResume) {}
 
     public enum Status { COMPLETED, ABORTED, FAILED }
 
@@ -35,6 +45,7 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
         private String verifyMethod;
         private Verifier.Result verify;
         private long verifyNanos;
+        private Postcopy postcopy;
 
         Builder(MigrationOptions options) {
             this.options = options;
@@ -44,6 +55,7 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
         void round(RoundStats r) { rounds.add(r); }
         void finalRound(RoundStats r) { rounds.add(r); }
         void decision(Decision d, int round) { decision = d; decisionRound = round; }
+        void postcopy(Postcopy p) { postcopy = p; }
         void verified(String method, Verifier.Result r, long nanos) { verifyMethod = method; verify = r; verifyNanos = nanos; }
 
         MigrationOutcome completed(long total, long downtime, long destinationResume) {
@@ -61,7 +73,7 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
         private MigrationOutcome build(Status s, long total, long downtime, long resume, String error) {
             return new MigrationOutcome(s, options.policySpec(), options.channels(), options.bandwidthBytesPerSecond(),
                     guestPages, pageSize, List.copyOf(rounds), decision, decisionRound, total, downtime, resume,
-                    verifyMethod, verify, verifyNanos, error, startedAt);
+                    verifyMethod, verify, verifyNanos, error, startedAt, postcopy);
         }
     }
 }

@@ -19,6 +19,18 @@ import io.xmig.dataplane.protocol.Resume;
 import io.xmig.dataplane.protocol.Resumed;
 import io.xmig.dataplane.protocol.VcpuContext;
 import io.xmig.dataplane.transport.SourceTransport;
+import io.xmig.dataplane.hypervisor.PageBitmap;
+import io.xmig.dataplane.postcopy.FaultServer;
+import io.xmig.dataplane.protocol.BitmapChunk;
+import io.xmig.dataplane.protocol.PostcopyComplete;
+import io.xmig.dataplane.protocol.PostcopyDone;
+import io.xmig.dataplane.protocol.PostcopyRunning;
+import io.xmig.dataplane.protocol.PostcopyStart;
+import io.xmig.dataplane.protocol.Protocol;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -52,6 +64,8 @@ public final class MigrationSession {
     private final Function<SourceTransport, Verifier> verifierFactory;
     private final Consumer<String> progress;
     private final UUID id = UUID.randomUUID();
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private boolean switched, pausedForSwitch;
 
     public MigrationSession(Hypervisor hv, int domid, InetSocketAddress peer, MigrationOptions options,
                             Function<SourceTransport, Verifier> verifierFactory, Consumer<String> progress) {
@@ -76,6 +90,7 @@ public final class MigrationSession {
         out.guestPages(pages, pageSize);
         DirtyLog log = hv.dirtyLog(domid);
         boolean logDirty = false, paused = false, resumeSent = false;
+        switched = false;
         SourceTransport transport = null;
         PagePipeline pipeline = null;
         try (DirtyBitmap dirty = hv.newDirtyBitmap(pages); DirtyBitmap last = hv.newDirtyBitmap(pages)) {
@@ -89,9 +104,10 @@ public final class MigrationSession {
 
             List<RoundStats> history = new ArrayList<>();
             PagePipeline.Totals before = pipeline.totals();
-            int round = 0;
-            Decision decision;
-            while (true) {
+            Decision decision = options.policy().atStart(pages, pageSize);
+            int round = -1;
+            if (decision.action() == Action.CONTINUE_PRECOPY) round = 0;
+            while (decision.action() == Action.CONTINUE_PRECOPY) {
                 long t0 = System.nanoTime();
                 if (round == 0) pipeline.sendAll(0);
                 else pipeline.sendDirty(dirty, round, false);
@@ -110,20 +126,21 @@ public final class MigrationSession {
                 progress.accept(String.format("round %d: %d pages (%.1f MiB, %d zero) in %.0f ms at %.1f MiB/s; %d dirtied -> %s",
                         round, sent.pages(), sent.bytes() / 1048576.0, sent.zeroPages(), roundNanos / 1e6, bw / 1048576.0,
                         cleaned.dirtyCount(), decision.action()));
-                if (decision.action() != Action.CONTINUE_PRECOPY) break;
-                round++;
+                if (decision.action() == Action.CONTINUE_PRECOPY) round++;
             }
             out.decision(decision, round);
             if (decision.action() == Action.ABORT) {
                 abort(transport, "policy " + options.policy().name() + " aborted: " + decision.reason());
                 return out.aborted(System.nanoTime() - start);
             }
-            if (decision.action() != Action.STOP_AND_COPY) {
-                throw new IllegalStateException(decision.action() + " is not supported by this version (pre-copy only)");
+            // What the destination lacks or holds stale: what the last CLEAN reported (all of it before any round),
+            // and then what the guest writes until it stops.
+            if (round < 0) last.setAll(); else last.copyFrom(dirty);
+            if (decision.action() == Action.START_POSTCOPY) {
+                return postcopy(out, transport, pipeline, log, dirty, last, round, start, before);
             }
+            if (decision.action() != Action.STOP_AND_COPY) throw new IllegalStateException("unknown decision " + decision);
 
-            // Stop-and-copy: what the last CLEAN reported plus what the guest wrote until it stopped.
-            last.copyFrom(dirty);
             hv.pause(domid);
             paused = true;
             long pausedAt = System.nanoTime();
@@ -149,7 +166,7 @@ public final class MigrationSession {
             if (options.verify()) {
                 long v0 = System.nanoTime();
                 Verifier verifier = verifierFactory.apply(transport);
-                Verifier.Result result = verifier.verify(pages);
+                Verifier.Result result = verifier.verify(pages, null);
                 verifyNanos = System.nanoTime() - v0;
                 out.verified(verifier.method(), result, verifyNanos);
                 progress.accept(String.format("verify (%s): %d pages checked, %d differ", verifier.method(),
@@ -169,6 +186,12 @@ public final class MigrationSession {
             return out.completed(System.nanoTime() - start, downtime, resumed.nanos());
         } catch (RuntimeException e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (switched) {
+                logDirty = false;
+                resumeSent = true;      // keep the source paused: the guest runs at the destination now
+                return out.failed(System.nanoTime() - start, "post-copy interrupted: " + why + "; the guest runs at the"
+                        + " destination and the source (paused) holds the pages it still misses");
+            }
             if (resumeSent) {
                 logDirty = false;       // keep the source as it is: the destination may be running the guest
                 return out.failed(System.nanoTime() - start, "lost the destination after RESUME: " + why
@@ -182,8 +205,102 @@ public final class MigrationSession {
             if (logDirty) {
                 try { log.disable(); } catch (RuntimeException ignored) { /* the domain may be gone */ }
             }
-            if (paused && !resumeSent) hv.unpause(domid);
+            if ((paused || pausedForSwitch) && !resumeSent && !switched) hv.unpause(domid);
         }
+    }
+
+    /**
+     * The switch to post-copy after round {@code round} (-1: before any): pause, final CLEAN, tell the destination
+     * which pages to drop, hand over the vCPU context, and once the guest runs there serve its faults (FaultServer,
+     * on the priority connection) while the page path pushes every page it still lacks. The source keeps every page
+     * until the destination reports them all installed.
+     */
+    private MigrationOutcome postcopy(MigrationOutcome.Builder out, SourceTransport transport, PagePipeline pipeline,
+                                      DirtyLog log, DirtyBitmap stale, DirtyBitmap last, int round, long start,
+                                      PagePipeline.Totals before) throws InterruptedException {
+        int pageSize = (int) GuestMemory.PAGE_SIZE;
+        long pages = stale.pages();
+        int pushRound = round + 1;
+        FaultServer faults = new FaultServer(hv.memory(domid), stale, transport.fault(), pushRound);
+        transport.onFault(faults);                      // made before the pause: nothing but the switch in the downtime
+        hv.pause(domid);
+        pausedForSwitch = true;
+        long pausedAt = System.nanoTime();
+        log.clean(stale, true);
+        stale.or(last);
+        long missing = stale.cardinality();
+        byte[] context = hv.saveVcpuContext(domid);
+        transport.sendControl(b -> new VcpuContext(context).encode(b));
+        for (BitmapChunk c : chunks(stale, FrameType.POSTCOPY_DISCARD)) transport.sendControl(c::encode);
+        switched = true;
+        transport.sendControl(b -> new PostcopyStart(round, missing).encode(b));
+        PostcopyRunning running = expect(transport, FrameType.POSTCOPY_RUNNING, PostcopyRunning::decode);
+        long downtime = System.nanoTime() - pausedAt;
+        progress.accept(String.format("post-copy: guest resumed at the destination after %.1f ms (%.1f ms of it there),"
+                + " %d pages missing there", downtime / 1e6, running.nanos() / 1e6, running.missingPages()));
+
+        long t0 = System.nanoTime();
+        pipeline.push(stale, pushRound);
+        PagePipeline.Totals after = pipeline.awaitRound(pushRound, options.peerTimeout().multipliedBy(10));
+        PagePipeline.Totals pushed = after.minus(before);
+        transport.sendControl(b -> new PostcopyDone(pushRound, options.verify()).encode(b));
+        PostcopyComplete done = expect(transport, FrameType.POSTCOPY_COMPLETE, PostcopyComplete::decode);
+        long postcopyNanos = System.nanoTime() - t0;
+        out.finalRound(new RoundStats(pushRound, pushed.pages() + faults.pagesSent(), pushed.zeroPages(),
+                pushed.bytes() + faults.bytesSent(), 0, postcopyNanos, System.nanoTime() - start,
+                postcopyNanos > 0 ? (pushed.bytes() + faults.bytesSent()) * 1e9 / postcopyNanos : 0, 0, pages, pageSize, 0,
+                Optional.empty()));
+        out.postcopy(new MigrationOutcome.Postcopy(round, done.faults(), faults.faults(), done.faultLatencyP50Nanos(),
+                done.faultLatencyP99Nanos(), done.vcpuBlocktimeNanos(), done.pagesPushed(), done.pagesPulled(),
+                faults.prepagedSent(), done.prepagedUsed(), postcopyNanos, missing));
+        progress.accept(String.format("post-copy done: %d faults (p50 %.1f us, p99 %.1f us), %d pages pulled, %d pushed",
+                done.faults(), done.faultLatencyP50Nanos() / 1e3, done.faultLatencyP99Nanos() / 1e3, done.pagesPulled(),
+                done.pagesPushed()));
+        log.disable();
+
+        if (options.verify()) {
+            try (Arena arena = Arena.ofConfined()) {
+                PageBitmap written = PageBitmap.allocate(arena, pages);
+                for (long k = 0; k < done.writtenChunks(); k++) {
+                    BitmapChunk c = expect(transport, FrameType.WRITTEN_PAGES, b -> BitmapChunk.decode(FrameType.WRITTEN_PAGES, b, pages));
+                    long[] w = c.words();
+                    for (int i = 0; i < w.length; i++) {
+                        for (long word = w[i]; word != 0; word &= word - 1) written.set(c.firstPfn() + 64L * i + Long.numberOfTrailingZeros(word));
+                    }
+                }
+                long v0 = System.nanoTime();
+                Verifier verifier = verifierFactory.apply(transport);
+                Verifier.Result result = verifier.verify(pages, written);
+                out.verified(verifier.method(), result, System.nanoTime() - v0);
+                progress.accept(String.format("verify (%s): %d pages the guest has not rewritten since it resumed checked, %d differ",
+                        verifier.method(), result.pagesChecked(), result.pagesDiffering()));
+                transport.sendControl(b -> new Resume().encode(b));
+                expect(transport, FrameType.RESUMED, Resumed::decode);
+                if (result.pagesDiffering() != 0) {
+                    return out.failed(System.nanoTime() - start, result.pagesDiffering() + " pages differ after post-copy (first: "
+                            + result.firstDifferingPage() + ")");
+                }
+            }
+        }
+        return out.completed(System.nanoTime() - start, downtime, running.nanos());
+    }
+
+    /** The set pages of {@code bits} as bitmap chunks of {@code type}, leaving out chunks with nothing set. */
+    static List<BitmapChunk> chunks(PageBitmap bits, FrameType type) {
+        List<BitmapChunk> out = new ArrayList<>();
+        long words = (bits.pages() + 63) / 64;
+        MemorySegment seg = bits.segment();
+        for (long w0 = 0; w0 < words; w0 += Protocol.MAX_BITMAP_WORDS) {
+            int n = (int) Math.min(Protocol.MAX_BITMAP_WORDS, words - w0);
+            long[] w = new long[n];
+            boolean any = false;
+            for (int k = 0; k < n; k++) {
+                w[k] = seg.get(WORD, (w0 + k) * Long.BYTES);
+                any |= w[k] != 0;
+            }
+            if (any) out.add(new BitmapChunk(type, w0 * 64, w));
+        }
+        return out;
     }
 
     private static void abort(SourceTransport transport, String why) {

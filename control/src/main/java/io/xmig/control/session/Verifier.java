@@ -8,7 +8,9 @@ public interface Verifier {
     /** "direct" (both domains in this process) or "xxh64" (per-page hashes over the control channel). */
     String method();
 
-    Result verify(long guestPages) throws InterruptedException;
+    /** Compares every page not set in {@code skip} (null: every page). */
+    Result verify(long guestPages, io.xmig.dataplane.hypervisor.PageBitmap skip) throws InterruptedException;
 
+    /** Pages compared (skipped ones not counted), pages that differ, the first of them (-1: none). */
     record Result(long pagesChecked, long pagesDiffering, long firstDifferingPage) {}
 }

@@ -140,6 +140,18 @@ public final class GuestSimulator {
         if (sim.xmigsim_guest_write(xch, domid, pfns, count) < 0) throw failure("xmigsim_guest_write", domid);
     }
 
+    /** Makes pages {@code [firstPfn, firstPfn + count)} of a destination missing again; how many were present. */
+    public long discardPages(int domid, long firstPfn, long count) {
+        long n = sim.xmigsim_discard_pages(xch, domid, firstPfn, count);
+        if (n < 0) throw failure("xmigsim_discard_pages", domid);
+        return n;
+    }
+
+    /** The destination's fault queue, for one thread to wait on; the caller closes it. */
+    public FaultQueue faultQueue(int domid) {
+        return new FaultQueue(this, domid, faultFd(domid));
+    }
+
     long install(int domid, long firstPfn, int count, MemorySegment src, InstallMode mode) {
         long n = sim.xmigsim_install_pages(xch, domid, firstPfn, count, src, flag(mode));
         if (n < 0) throw failure("xmigsim_install_pages", domid);

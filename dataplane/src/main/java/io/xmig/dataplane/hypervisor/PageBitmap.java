@@ -70,6 +70,13 @@ public class PageBitmap {
         bits.set(WORD, off, bits.get(WORD, off) & ~(1L << (pfn & 63)));
     }
 
+    /** Sets every page of the bitmap (bits past {@link #pages()} stay zero). */
+    public final void setAll() {
+        bits.fill((byte) 0xff);
+        long tail = pages & 63;
+        if (tail != 0) bits.set(WORD, (words - 1) * Long.BYTES, (1L << tail) - 1);
+    }
+
     public final void clearAll() {
         bits.fill((byte) 0);
     }

@@ -61,6 +61,15 @@ public final class PagePipeline implements AutoCloseable {
         return n;
     }
 
+    /**
+     * The post-copy push: every page set in {@code needed}, in the scanner's order, each sent only if it is still set
+     * when its sender reaches it (a fault answer may have sent it first); the senders clear what they send.
+     */
+    public long push(PageBitmap needed, int round) {
+        for (SenderAgent s : senders) s.sendOnly(needed);
+        return sendDirty(needed, round, true);
+    }
+
     /** Blocks until every sender has put round {@code round}'s ROUND_END on its channel; returns the running totals. */
     public Totals awaitRound(int round, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.xmig.dataplane.hypervisor.GuestMemory;
+import io.xmig.dataplane.hypervisor.PageBitmap;
 import io.xmig.dataplane.hypervisor.PageMapping;
 import io.xmig.dataplane.protocol.PagesFrameWriter;
 import io.xmig.dataplane.protocol.Protocol;
@@ -14,7 +15,6 @@ import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.LockSupport;
 
@@ -29,7 +29,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class SenderAgent implements Agent, MessageHandler {
     private static final int MESSAGES_PER_DUTY_CYCLE = 16;
-    private static final MemorySegment ZERO_PAGE = Arena.global().allocate(GuestMemory.PAGE_SIZE);
 
     private final int index;
     private final RingBuffer ring;
@@ -40,6 +39,7 @@ public final class SenderAgent implements Agent, MessageHandler {
     private final PagesFrameWriter writer = new PagesFrameWriter((int) GuestMemory.PAGE_SIZE);
     private final int maxFrame = Protocol.maxFrameLength((int) GuestMemory.PAGE_SIZE) + 4;
 
+    private volatile PageBitmap stillNeeded;       // post-copy push: send only pages still set here
     private ByteBuf frame;
     private int round;
     private long roundPages;
@@ -82,14 +82,37 @@ public final class SenderAgent implements Agent, MessageHandler {
         }
     }
 
+    /**
+     * From now on send only the pages still set in {@code bits} when their turn comes, clearing them as they go (the
+     * post-copy push, racing with the fault server, which answers faults from the same set). Null: send everything.
+     */
+    public void sendOnly(PageBitmap bits) {
+        this.stillNeeded = bits;
+    }
+
     private void sendRun(long firstPfn, int pages) {
+        PageBitmap needed = stillNeeded;
+        if (needed == null) {
+            sendPages(firstPfn, pages);
+            return;
+        }
+        for (long p = firstPfn, end = firstPfn + pages; p < end; ) {     // the sub-runs still needed
+            if (!needed.get(p)) { p++; continue; }
+            long q = p;
+            while (q < end && needed.get(q)) needed.clear(q++);
+            sendPages(p, (int) (q - p));
+            p = q;
+        }
+    }
+
+    private void sendPages(long firstPfn, int pages) {
         try (PageMapping m = memory.mapRun(firstPfn, pages, false)) {
             MemorySegment run = m.segment();
             int i = 0;
             while (i < pages) {
-                boolean zero = isZero(run, i);
+                boolean zero = ZeroPages.isZero(run, i);
                 int j = i + 1;
-                while (j < pages && isZero(run, j) == zero) j++;
+                while (j < pages && ZeroPages.isZero(run, j) == zero) j++;
                 int n = j - i;
                 if (frame == null) beginFrame();
                 if (!writer.fits(1, n)) {
@@ -108,11 +131,6 @@ public final class SenderAgent implements Agent, MessageHandler {
                 i = j;
             }
         }
-    }
-
-    private static boolean isZero(MemorySegment run, int page) {
-        long off = (long) page * GuestMemory.PAGE_SIZE;
-        return MemorySegment.mismatch(run, off, off + GuestMemory.PAGE_SIZE, ZERO_PAGE, 0, GuestMemory.PAGE_SIZE) == -1;
     }
 
     private void beginFrame() {

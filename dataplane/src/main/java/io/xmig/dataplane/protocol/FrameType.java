@@ -23,6 +23,17 @@ public enum FrameType {
     VERIFY_HASHES(0x24, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
     RESUME(0x25, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
     RESUMED(0x26, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    /** Post-copy: pages the destination must drop (stale copies), a chunk of the set at a time. */
+    POSTCOPY_DISCARD(0x40, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
+    /** Post-copy: the switch; the destination resumes the guest with the discarded pages missing. */
+    POSTCOPY_START(0x41, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
+    POSTCOPY_RUNNING(0x42, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    /** Post-copy: pages a destination vCPU is waiting for, on the FAULT connection. */
+    FAULT_REQUEST(0x43, Sender.DESTINATION, EnumSet.of(ChannelRole.FAULT)),
+    POSTCOPY_DONE(0x44, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
+    POSTCOPY_COMPLETE(0x45, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    /** Post-copy verification: pages the destination's guest wrote since it resumed, a chunk at a time. */
+    WRITTEN_PAGES(0x46, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
     /** Any connection: a source whose bulk sender fails may say so where it is. */
     ABORT(0x30, Sender.SOURCE, EnumSet.allOf(ChannelRole.class)),
     ERROR(0x31, Sender.EITHER, EnumSet.allOf(ChannelRole.class));

@@ -39,6 +39,10 @@ public final class Protocol {
     public static final int MAX_CONTEXT_BYTES = 1 << 20;
     /** Most pages one VERIFY_REQUEST may ask hashes for. */
     public static final int MAX_VERIFY_PAGES = 16384;
+    /** Bitmap words in one POSTCOPY_DISCARD or WRITTEN_PAGES frame: 8,192 words, 524,288 pages, 64 KiB. */
+    public static final int MAX_BITMAP_WORDS = 8192;
+    /** Pages in one FAULT_REQUEST. */
+    public static final int MAX_FAULT_PAGES = 64;
     /** Longest UTF-8 message an ABORT or ERROR frame carries. */
     public static final int MAX_MESSAGE_BYTES = 1024;
     /**

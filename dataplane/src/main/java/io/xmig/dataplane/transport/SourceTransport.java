@@ -43,6 +43,8 @@ public final class SourceTransport implements AutoCloseable {
     private final UUID sessionId;
     private volatile String peerError;
     private Channel control;
+    private Channel fault;
+    private volatile Consumer<Frame> faultListener;
 
     private SourceTransport(UUID sessionId, int threads) {
         this.sessionId = sessionId;
@@ -58,6 +60,7 @@ public final class SourceTransport implements AutoCloseable {
             for (int i = 0; i < bulkChannels; i++) {
                 t.bulk.add(t.open(peer, new Hello(ChannelRole.BULK, i, sessionId, guestPages, pageSize, bulkChannels, 0), timeout, false));
             }
+            t.fault = t.open(peer, new Hello(ChannelRole.FAULT, 0, sessionId, guestPages, pageSize, bulkChannels, 0), timeout, false);
             return t;
         } catch (InterruptedException | RuntimeException e) {
             t.close();
@@ -96,6 +99,13 @@ public final class SourceTransport implements AutoCloseable {
     public UUID sessionId() { return sessionId; }
     public Channel control() { return control; }
     public List<Channel> bulk() { return List.copyOf(bulk); }
+    /** The post-copy priority connection: FAULT_REQUESTs in, PAGES answers out, ahead of the bulk stream. */
+    public Channel fault() { return fault; }
+
+    /** Where FAULT_REQUEST frames go (on the fault channel's event loop); the listener releases each frame. */
+    public void onFault(Consumer<Frame> listener) {
+        this.faultListener = listener;
+    }
 
     /**
      * The next frame on the control channel, or a {@link PagePathException} when the peer sent ERROR, closed the
@@ -126,6 +136,7 @@ public final class SourceTransport implements AutoCloseable {
     public void close() {
         if (control != null) control.close();
         for (Channel c : bulk) c.close();
+        if (fault != null) fault.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
@@ -155,6 +166,12 @@ public final class SourceTransport implements AutoCloseable {
                     if (f.type() != FrameType.HELLO_ACK) throw new PagePathException("expected HELLO_ACK, got " + f.type());
                     acked = true;
                     handshake.offer(HelloAck.decode(f.body()));
+                    return;
+                }
+                if (f.type() == FrameType.FAULT_REQUEST) {
+                    Consumer<Frame> l = faultListener;
+                    if (l == null) throw new PagePathException("FAULT_REQUEST before post-copy started");
+                    l.accept(f.retain());
                     return;
                 }
                 if (!isControl) throw new PagePathException("unexpected " + f.type() + " on a bulk channel");

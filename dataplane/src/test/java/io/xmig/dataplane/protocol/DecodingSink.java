@@ -41,6 +41,16 @@ final class DecodingSink extends ChannelInboundHandlerAdapter {
                 case RESUMED -> Resumed.decode(body);
                 case ABORT -> Abort.decode(body);
                 case ERROR -> ErrorFrame.decode(body);
+                case POSTCOPY_DISCARD, WRITTEN_PAGES -> BitmapChunk.decode(frame.type(), body, decoder.hello().guestPages());
+                case POSTCOPY_START -> PostcopyStart.decode(body, decoder.hello().guestPages());
+                case POSTCOPY_RUNNING -> PostcopyRunning.decode(body);
+                case FAULT_REQUEST -> {
+                    long[] pfns = new long[Protocol.MAX_FAULT_PAGES];
+                    int n = FaultRequest.decodeInto(body, decoder.hello().guestPages(), pfns);
+                    yield java.util.Arrays.copyOf(pfns, n);
+                }
+                case POSTCOPY_DONE -> PostcopyDone.decode(body);
+                case POSTCOPY_COMPLETE -> PostcopyComplete.decode(body);
             });
         } finally {
             frame.release();
