@@ -143,10 +143,13 @@ public final class MigrationAgent implements AutoCloseable {
         }
 
         private void onFault(Frame f) {
-            if (f.type() != io.xmig.dataplane.protocol.FrameType.PAGES) {
-                throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, f.type() + " on the fault channel");
+            switch (f.type()) {
+                case PAGES -> session.receiveFaultPages(reader, f.body());
+                // the source refused one of our requests (a bug on this side): say so, keep serving the others
+                case ERROR -> System.err.println("xmig agent: session " + session.id() + ": the source refused a fault request: "
+                        + io.xmig.dataplane.protocol.ErrorFrame.decode(f.body()).message());
+                default -> throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, f.type() + " on the fault channel");
             }
-            session.receiveFaultPages(reader, f.body());
         }
 
         private void onControl(Frame f) {

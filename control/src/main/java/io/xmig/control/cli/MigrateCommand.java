@@ -96,7 +96,8 @@ final class MigrateCommand implements Callable<Integer> {
             long destSteps = -1;
             int source;
             if (target.local) {
-                LocalMigration.Result r = LocalMigration.migrateNew(hv, pages, workload, seed, options, progress);
+                LocalMigration.Result r = LocalMigration.migrateNew(hv, pages, workload, seed, options, progress,
+                        session -> listenForSwitch(session, err));
                 outcome = r.outcome();
                 source = r.sourceDomid();
                 if (r.destinationDomid() >= 0) {
@@ -111,6 +112,7 @@ final class MigrateCommand implements Callable<Integer> {
                 source = sim.createDomain(pages, workload, seed);
                 MigrationSession session = new MigrationSession(hv, source, peer, options,
                         t -> new HashVerifier(hv.memory(source), t, options.peerTimeout()), progress);
+                listenForSwitch(session, err);
                 outcome = session.run();
             }
             sourceAfter = sim.counters(source);
@@ -119,6 +121,31 @@ final class MigrateCommand implements Callable<Integer> {
             if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter));
             return outcome.status() == MigrationOutcome.Status.COMPLETED ? 0 : 1;
         }
+    }
+
+    /**
+     * The manual switch: while the migration runs, a line on standard input — {@code postcopy}, {@code stop} or
+     * {@code abort} — takes effect at the end of the current round.
+     */
+    static void listenForSwitch(MigrationSession session, PrintWriter err) {
+        Thread t = Thread.ofPlatform().daemon().name("xmig-switch-input").start(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    io.xmig.control.policy.Action a = switch (line.strip()) {
+                        case "postcopy" -> io.xmig.control.policy.Action.START_POSTCOPY;
+                        case "stop" -> io.xmig.control.policy.Action.STOP_AND_COPY;
+                        case "abort" -> io.xmig.control.policy.Action.ABORT;
+                        default -> null;
+                    };
+                    if (a == null) { err.println("xmig: type postcopy, stop or abort"); err.flush(); continue; }
+                    session.requestSwitch(a, "typed '" + line.strip() + "'");
+                    err.println("xmig: " + a + " at the end of this round");
+                    err.flush();
+                }
+            } catch (java.io.IOException ignored) {
+                // no input: no manual switch
+            }
+        });
     }
 
     private InetSocketAddress parseAddress(String hostPort) {

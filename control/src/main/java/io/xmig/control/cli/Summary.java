@@ -31,6 +31,13 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
             out.printf("  guest     running on the destination: %d workload steps in its first 100 ms there (%d in all)%n",
                     destinationSteps, destination.steps());
         }
+        if (r.postcopy() != null) {
+            MigrationReport.Postcopy p = r.postcopy();
+            out.printf("  postcopy  %d faults (round trip median %.2f ms, p99 %.2f ms, vCPUs blocked %.1f ms in all), %d pages pulled,"
+                    + " %d pushed, %d pre-paged (%d then written), %.0f ms%n", p.remoteFaults(), p.faultLatencyMs().median(),
+                    p.faultLatencyMs().p99(), p.vcpuBlocktimeMs(), p.pagesPulled(), p.pagesPushed(), p.prepagedSent(),
+                    p.prepagedUsed(), p.postcopyMs());
+        }
         if (r.error() != null) out.printf("  error     %s%n", r.error().message());
         out.flush();
     }
@@ -52,6 +59,14 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                 o.decision() == null ? null : MigrationReport.Switchover.of(o.decisionRound(), o.decision()),
                 o.verify() == null ? null : new MigrationReport.Verify(o.verify().pagesChecked(), o.verify().pagesDiffering(),
                         MigrationReport.VerifyMethod.of(o.verifyMethod())),
-                o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt());
+                o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt(), postcopy(o.postcopy()));
+    }
+
+    private static MigrationReport.Postcopy postcopy(MigrationOutcome.Postcopy p) {
+        if (p == null) return null;
+        return new MigrationReport.Postcopy(p.switchRound(), p.remoteFaults(),
+                new MigrationReport.Latency(p.faultLatencyP50Nanos() / 1e6, p.faultLatencyP99Nanos() / 1e6),
+                p.vcpuBlocktimeNanos() / 1e6, p.pagesPushed(), p.pagesPulled(), p.prepagedSent(), p.prepagedUsed(),
+                p.postcopyNanos() / 1e6, p.missingAtResume());
     }
 }

@@ -39,6 +39,7 @@ import java.util.Objects;
  * @param verify                  the verification result; null when not verified
  * @param error                   what went wrong; null unless the migration failed
  * @param startedAt               when the migration started (ISO-8601, UTC)
+ * @param postcopy                what post-copy did; null when the migration did not switch to post-copy
  */
 public record MigrationReport(
         @JsonProperty("status") Status status,
@@ -60,7 +61,8 @@ public record MigrationReport(
         @JsonProperty("switch") Switchover switchover,
         @JsonProperty("verify") Verify verify,
         @JsonProperty("error") ErrorInfo error,
-        @JsonProperty("started_at") Instant startedAt) {
+        @JsonProperty("started_at") Instant startedAt,
+        @JsonProperty("postcopy") Postcopy postcopy) {
 
     public MigrationReport {
         Objects.requireNonNull(status, "status");
@@ -151,6 +153,30 @@ public record MigrationReport(
         }
     }
 
+    /**
+     * {@code postcopy}: the post-copy phase. {@code switch_round}: the round after which it switched (-1: before any);
+     * {@code remote_faults}: demand faults the destination sent to the source; {@code fault_latency_ms}: their round trip
+     * at the destination, request sent to page installed; {@code vcpu_blocktime_ms}: the sum of those round trips
+     * (time vCPUs waited); {@code pages_pushed} / {@code pages_pulled}: pages installed from the background push / from
+     * fault answers; {@code prepaged_sent}: neighbours sent with fault answers; {@code prepaged_used}: of those, pages
+     * the guest then wrote (a lower bound of use: reads are not seen); {@code postcopy_ms}: switch to last page in;
+     * {@code missing_at_resume}: pages the destination lacked when its guest resumed.
+     */
+    public record Postcopy(
+            @JsonProperty("switch_round") int switchRound,
+            @JsonProperty("remote_faults") long remoteFaults,
+            @JsonProperty("fault_latency_ms") Latency faultLatencyMs,
+            @JsonProperty("vcpu_blocktime_ms") double vcpuBlocktimeMs,
+            @JsonProperty("pages_pushed") long pagesPushed,
+            @JsonProperty("pages_pulled") long pagesPulled,
+            @JsonProperty("prepaged_sent") long prepagedSent,
+            @JsonProperty("prepaged_used") long prepagedUsed,
+            @JsonProperty("postcopy_ms") double postcopyMs,
+            @JsonProperty("missing_at_resume") long missingAtResume) {}
+
+    /** A latency summary in milliseconds. */
+    public record Latency(@JsonProperty("median") double median, @JsonProperty("p99") double p99) {}
+
     /** {@code error}: why the migration failed. */
     public record ErrorInfo(@JsonProperty("message") String message) {
         public ErrorInfo {
@@ -184,6 +210,7 @@ public record MigrationReport(
         private Verify verify;
         private ErrorInfo error;
         private Instant startedAt;
+        private Postcopy postcopy;
 
         private Builder() {
         }
@@ -212,12 +239,13 @@ public record MigrationReport(
         public Builder verify(Verify v) { verify = v; return this; }
         public Builder error(String message) { error = message == null ? null : new ErrorInfo(message); return this; }
         public Builder startedAt(Instant v) { startedAt = v; return this; }
+        public Builder postcopy(Postcopy v) { postcopy = v; return this; }
 
         public MigrationReport build() {
             long bytes = guestBytes != null ? guestBytes : guestPages * pageSize;
             return new MigrationReport(status, policy, workload, guestPages, bytes, pageSize, channels,
                     bandwidthLimitBytesPerS, bytesSent, pagesSent, zeroPages, rounds, totalTimeMs, downtimeMs, verifyMs,
-                    guestMaxStallMs, switchover, verify, error, startedAt);
+                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy);
         }
     }
 }

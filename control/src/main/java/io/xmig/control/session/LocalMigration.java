@@ -26,11 +26,19 @@ public final class LocalMigration {
     /** Migrates the existing domain {@code source} to a new destination domain in this process. */
     public static Result migrate(Hypervisor hv, int source, MigrationOptions options, Consumer<String> progress)
             throws InterruptedException {
+        return migrate(hv, source, options, progress, s -> { });
+    }
+
+    /** As {@link #migrate(Hypervisor, int, MigrationOptions, Consumer)}, handing the session to {@code onStart} first
+     *  (for a manual switch). */
+    public static Result migrate(Hypervisor hv, int source, MigrationOptions options, Consumer<String> progress,
+                                 Consumer<MigrationSession> onStart) throws InterruptedException {
         CompletableFuture<DestinationSession> arrived = new CompletableFuture<>();
         try (MigrationAgent agent = new MigrationAgent(hv, Math.max(2, options.channels() + 1), arrived::complete)
                 .listen(new InetSocketAddress("127.0.0.1", 0))) {
             MigrationSession session = new MigrationSession(hv, source, agent.address(), options,
                     transport -> new DirectVerifier(hv, source, () -> arrived.join().domid()), progress);
+            onStart.accept(session);
             MigrationOutcome outcome = session.run();
             int dest = -1;
             if (outcome.status() == MigrationOutcome.Status.COMPLETED) {
@@ -53,10 +61,15 @@ public final class LocalMigration {
     /** Creates a source guest of {@code pages} pages running {@code workload} and migrates it. */
     public static Result migrateNew(Hypervisor hv, long pages, String workload, long seed, MigrationOptions options,
                                     Consumer<String> progress) throws InterruptedException {
+        return migrateNew(hv, pages, workload, seed, options, progress, s -> { });
+    }
+
+    public static Result migrateNew(Hypervisor hv, long pages, String workload, long seed, MigrationOptions options,
+                                    Consumer<String> progress, Consumer<MigrationSession> onStart) throws InterruptedException {
         GuestSimulator sim = hv.simulator().orElseThrow(() -> new IllegalStateException("local mode needs the simulator"));
         int source = sim.createDomain(pages, workload, seed);
         try {
-            return migrate(hv, source, options, progress);
+            return migrate(hv, source, options, progress, onStart);
         } catch (RuntimeException | InterruptedException e) {
             sim.destroy(source);
             throw e;

@@ -66,6 +66,20 @@ public final class MigrationSession {
     private final UUID id = UUID.randomUUID();
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private boolean switched, pausedForSwitch;
+    private volatile Decision requested;
+
+    /**
+     * The operator's switch: at the end of the current round (or before round 0) the session acts on {@code action}
+     * instead of asking the policy. Any thread; the last request wins.
+     */
+    public void requestSwitch(Action action, String why) {
+        requested = new Decision(action, "requested by the operator" + (why == null || why.isBlank() ? "" : ": " + why));
+    }
+
+    private Decision orRequested(Decision policy) {
+        Decision r = requested;
+        return r != null ? r : policy;
+    }
 
     public MigrationSession(Hypervisor hv, int domid, InetSocketAddress peer, MigrationOptions options,
                             Function<SourceTransport, Verifier> verifierFactory, Consumer<String> progress) {
@@ -104,7 +118,7 @@ public final class MigrationSession {
 
             List<RoundStats> history = new ArrayList<>();
             PagePipeline.Totals before = pipeline.totals();
-            Decision decision = options.policy().atStart(pages, pageSize);
+            Decision decision = orRequested(options.policy().atStart(pages, pageSize));
             int round = -1;
             if (decision.action() == Action.CONTINUE_PRECOPY) round = 0;
             while (decision.action() == Action.CONTINUE_PRECOPY) {
@@ -122,7 +136,7 @@ public final class MigrationSession {
                         Optional.empty());
                 history.add(stats);
                 out.round(stats);
-                decision = options.policy().decide(stats, List.copyOf(history));
+                decision = orRequested(options.policy().decide(stats, List.copyOf(history)));
                 progress.accept(String.format("round %d: %d pages (%.1f MiB, %d zero) in %.0f ms at %.1f MiB/s; %d dirtied -> %s",
                         round, sent.pages(), sent.bytes() / 1048576.0, sent.zeroPages(), roundNanos / 1e6, bw / 1048576.0,
                         cleaned.dirtyCount(), decision.action()));

@@ -227,6 +227,19 @@ class MalformedInputAtTheAgentTest {
     }
 
     @Test
+    void aFaultConnectionForAnotherSessionIsRefused() throws Exception {
+        try (Socket control = connect(); Socket bulk = openSession(control); Socket fault = connect()) {
+            send(fault, hello(ChannelRole.FAULT, 0, UUID.randomUUID(), Protocol.MAGIC, Protocol.VERSION));
+            Reply r = read(fault);
+            assertThat(r.code()).isEqualTo(ErrorCode.UNKNOWN_SESSION);
+            assertThat(r.message()).contains("no session");
+            assertClosed(fault);
+            assertThat(hv.domains()).as("the real session is untouched").hasSize(1);
+        }
+        awaitNoDomains();
+    }
+
+    @Test
     void aTruncatedFrameEndsTheSessionAndDiscardsTheCopy() throws Exception {
         try (Socket control = connect(); Socket bulk = openSession(control)) {
             ByteBuf whole = pages(0, 2, 2);

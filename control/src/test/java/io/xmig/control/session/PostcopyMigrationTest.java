@@ -126,4 +126,32 @@ class PostcopyMigrationTest {
             if (r.destinationDomid() >= 0) sim.destroy(r.destinationDomid());
         }
     }
+
+    /** An operator tells a migration that would iterate to Xen's cap to flip to post-copy now: it does, and completes. */
+    @Test
+    void aManualSwitchFlipsARunningMigrationToPostcopy() throws Exception {
+        GuestSimulator sim = hv.simulator().orElseThrow();
+        MigrationOptions o = new MigrationOptions(Policies.create("xen-default"), "xen-default", 2, 32L << 20, true,
+                Duration.ofSeconds(20));
+        LocalMigration.Result r = LocalMigration.migrateNew(hv, PAGES, "sweep:rate=32k,ws=8M", 12, o, s -> { },
+                session -> Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        Thread.sleep(800);                       // during round 0 (64 MiB at 32 MiB/s: 2 s)
+                    } catch (InterruptedException ignored) {
+                        return;
+                    }
+                    session.requestSwitch(Action.START_POSTCOPY, "test");
+                }));
+        try {
+            MigrationOutcome out = r.outcome();
+            assertThat(out.status()).as(String.valueOf(out.error())).isEqualTo(MigrationOutcome.Status.COMPLETED);
+            assertThat(out.decision().action()).isEqualTo(Action.START_POSTCOPY);
+            assertThat(out.decision().reason()).contains("requested by the operator");
+            assertThat(out.decisionRound()).as("at the end of the round it was asked in").isEqualTo(0);
+            assertThat(out.verify().pagesDiffering()).isZero();
+        } finally {
+            sim.destroy(r.sourceDomid());
+            if (r.destinationDomid() >= 0) sim.destroy(r.destinationDomid());
+        }
+    }
 }

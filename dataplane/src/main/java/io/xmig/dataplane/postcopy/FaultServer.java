@@ -7,7 +7,10 @@ import io.xmig.dataplane.hypervisor.PageBitmap;
 import io.xmig.dataplane.hypervisor.PageMapping;
 import io.xmig.dataplane.pagepath.PageRuns;
 import io.xmig.dataplane.pagepath.ZeroPages;
+import io.xmig.dataplane.protocol.ErrorCode;
+import io.xmig.dataplane.protocol.ErrorFrame;
 import io.xmig.dataplane.protocol.FaultRequest;
+import io.xmig.dataplane.protocol.ProtocolException;
 import io.xmig.dataplane.protocol.Frame;
 import io.xmig.dataplane.protocol.PagesFrameWriter;
 import io.xmig.dataplane.protocol.Protocol;
@@ -37,7 +40,7 @@ public final class FaultServer implements Consumer<Frame> {
     private final PagesFrameWriter writer = new PagesFrameWriter((int) GuestMemory.PAGE_SIZE);
     private int window = 8;
     private long lastFault = -1;
-    private volatile long faults, pagesSent, prepagedSent, bytesSent;
+    private volatile long faults, pagesSent, prepagedSent, bytesSent, refused;
     private volatile Throwable failure;
 
     public FaultServer(GuestMemory memory, PageBitmap stale, Channel channel, int round) {
@@ -47,18 +50,39 @@ public final class FaultServer implements Consumer<Frame> {
         this.round = round;
     }
 
+    /**
+     * One FAULT_REQUEST. A malformed request, or a page beyond the guest, is answered with an ERROR frame naming it and
+     * otherwise ignored: the pages asked for correctly are still served, so one bad request stalls no vCPU.
+     */
     @Override
     public void accept(Frame f) {
         try {
-            int n = FaultRequest.decodeInto(f.body(), memory.pages(), pfns);
-            for (int i = 0; i < n; i++) answer(pfns[i]);
-            channel.flush();
+            int n = FaultRequest.decodeInto(f.body(), Long.MAX_VALUE, pfns);    // shape only; each page checked below
+            for (int i = 0; i < n; i++) {
+                if (pfns[i] < 0 || pfns[i] >= memory.pages()) {
+                    refused++;
+                    refuse(ErrorCode.PAGE_OUT_OF_RANGE, "FAULT_REQUEST for page " + Long.toUnsignedString(pfns[i])
+                            + " beyond the guest's " + memory.pages() + " pages");
+                    continue;
+                }
+                answer(pfns[i]);
+            }
+        } catch (ProtocolException e) {
+            refused++;
+            refuse(e.code(), e.getMessage());
         } catch (RuntimeException e) {
             failure = e;
             channel.close();
         } finally {
             f.release();
+            channel.flush();
         }
+    }
+
+    private void refuse(ErrorCode code, String message) {
+        ByteBuf out = channel.alloc().buffer(64 + message.length() * 3);
+        new ErrorFrame(code, message).encode(out);
+        channel.write(out, channel.voidPromise());
     }
 
     private void answer(long pfn) {
@@ -105,4 +129,6 @@ public final class FaultServer implements Consumer<Frame> {
     public long prepagedSent() { return prepagedSent; }
     public long bytesSent() { return bytesSent; }
     public Throwable failure() { return failure; }
+    /** Requests (or pages in them) refused as malformed. */
+    public long refused() { return refused; }
 }
