@@ -59,6 +59,7 @@ public final class DestinationSession {
     private Arena writtenScratchArena;
     private PageBitmap writtenScratch;
     private boolean postcopyFinished;
+    private boolean recovering;
     private boolean missingRequested;
     private final CompletableFuture<State> outcome = new CompletableFuture<>();
     private Channel control;
@@ -89,11 +90,44 @@ public final class DestinationSession {
     /** Completes with RESUMED or DISCARDED. */
     public CompletableFuture<State> outcome() { return outcome; }
 
+    /** Whether {@code ch} is one of the session's current channels (not one replaced by a reconnect). */
+    synchronized boolean owns(Channel ch) {
+        if (ch == control || ch == fault) return true;
+        for (Channel b : bulk) if (b == ch) return true;
+        return false;
+    }
+
     synchronized void attachControl(Channel ch) {
         control = ch;
     }
 
+    /**
+     * Post-copy recovery: a CONTROL channel that says HELLO with RECOVER for this session. Only a session whose
+     * connection broke after the switch takes one; its channels are replaced one by one as the source reconnects them,
+     * and when the fault connection is back the destination tells the source which pages it still lacks.
+     */
+    synchronized void recoverControl(Hello h, Channel ch) {
+        if (state != State.POSTCOPY_INTERRUPTED) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "session " + id() + " is " + state + ", nothing to recover");
+        }
+        if (h.guestPages() != hello.guestPages() || h.bulkChannels() != bulk.length) {
+            throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "RECOVER HELLO disagrees with session " + id());
+        }
+        control = ch;
+        java.util.Arrays.fill(bulk, null);
+        java.util.Arrays.fill(roundPages, 0);
+        java.util.Arrays.fill(finalPages, -1);
+        fault = null;
+        pendingDone = null;
+        missingRequested = false;
+        recovering = true;
+    }
+
     synchronized void attachBulk(Hello h, Channel ch) {
+        if (h.recover() != recovering) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "bulk HELLO " + (h.recover() ? "with" : "without")
+                    + " RECOVER for session " + id() + " (" + state + ")");
+        }
         if (h.bulkChannels() != bulk.length || h.guestPages() != hello.guestPages() || h.pageSize() != hello.pageSize()) {
             throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "bulk HELLO disagrees with the control HELLO of session " + id());
         }
@@ -103,7 +137,7 @@ public final class DestinationSession {
         if (bulk[h.channelIndex()] != null) {
             throw new ProtocolException(ErrorCode.DUPLICATE_HANDSHAKE, "bulk channel " + h.channelIndex() + " already connected");
         }
-        if (state != State.RECEIVING) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "session " + id() + " is " + state);
+        if (state != State.RECEIVING && !recovering) throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "session " + id() + " is " + state);
         bulk[h.channelIndex()] = ch;
     }
 
@@ -111,6 +145,10 @@ public final class DestinationSession {
     synchronized void attachFault(Channel ch) {
         if (fault != null) throw new ProtocolException(ErrorCode.DUPLICATE_HANDSHAKE, "fault channel already connected");
         fault = ch;
+        if (recovering) {
+            finishRecovery();
+            return;
+        }
         GuestSimulator sim = hv.simulator().orElseThrow();
         preparedPump = new FaultPump(sim.faultQueue(domid), fault, hello.guestPages());
         writtenScratchArena = Arena.ofShared();
@@ -260,6 +298,25 @@ public final class DestinationSession {
         }
     }
 
+    /** Every channel is back: the guest's faults go to the new connection, and the source learns what is missing. */
+    private void finishRecovery() {
+        recovering = false;
+        state = State.POSTCOPY;
+        pump.reconnected(fault);
+        GuestSimulator sim = hv.simulator().orElseThrow();
+        long missing;
+        try (Arena a = Arena.ofConfined()) {
+            PageBitmap present = PageBitmap.allocate(a, hello.guestPages());
+            long have = sim.presentPages(domid, present);
+            missing = hello.guestPages() - have;
+            PageBitmap lacking = PageBitmap.allocate(a, hello.guestPages());
+            for (long p = present.nextClearBit(0); p < hello.guestPages(); p = present.nextClearBit(p + 1)) lacking.set(p);
+            for (BitmapChunk c : chunks(lacking, io.xmig.dataplane.protocol.FrameType.RECOVER_MISSING)) send(c::encode);
+        }
+        long m = missing;
+        send(out -> new io.xmig.dataplane.protocol.RecoverReady(m).encode(out));
+    }
+
     /** After the push, pages still missing (none, normally): ask for them as if they had faulted. */
     private void requestMissing(GuestSimulator sim) {
         missingRequested = true;
@@ -283,6 +340,10 @@ public final class DestinationSession {
     }
 
     private static List<BitmapChunk> chunks(PageBitmap bits) {
+        return chunks(bits, io.xmig.dataplane.protocol.FrameType.WRITTEN_PAGES);
+    }
+
+    private static List<BitmapChunk> chunks(PageBitmap bits, io.xmig.dataplane.protocol.FrameType type) {
         List<BitmapChunk> out = new ArrayList<>();
         long words = (bits.pages() + 63) / 64;
         for (long w0 = 0; w0 < words; w0 += io.xmig.dataplane.protocol.Protocol.MAX_BITMAP_WORDS) {
@@ -296,7 +357,7 @@ public final class DestinationSession {
                 w[k] = word;
                 any |= word != 0;
             }
-            if (any) out.add(new BitmapChunk(io.xmig.dataplane.protocol.FrameType.WRITTEN_PAGES, w0 * 64, w));
+            if (any) out.add(new BitmapChunk(type, w0 * 64, w));
         }
         return out;
     }
@@ -377,9 +438,12 @@ public final class DestinationSession {
      */
     synchronized void discard(String why) {
         if (state == State.RESUMED || state == State.DISCARDED || state == State.POSTCOPY_INTERRUPTED) return;
-        if (state == State.POSTCOPY || (state == State.READY && pump != null)) {
+        if (state == State.POSTCOPY || (state == State.READY && pump != null) || recovering) {
+            // the guest runs here and nowhere else: keep it, blocked on what it lacks, until the source reconnects
             state = State.POSTCOPY_INTERRUPTED;
-            outcome.complete(State.POSTCOPY_INTERRUPTED);
+            recovering = false;
+            System.err.println("xmig agent: session " + id() + ": post-copy interrupted (" + why + "); domain " + domid
+                    + " keeps running here and waits for the source to reconnect");
             return;
         }
         closePump();

@@ -105,7 +105,12 @@ public final class MigrationAgent implements AutoCloseable {
 
         private void onHello(ChannelHandlerContext ctx, Hello h) {
             hello = h;
-            if (h.role() == ChannelRole.CONTROL) {
+            if (h.role() == ChannelRole.CONTROL && h.recover()) {
+                DestinationSession s = sessions.get(h.sessionId());
+                if (s == null) throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "no session " + h.sessionId() + " to recover");
+                s.recoverControl(h, ctx.channel());
+                session = s;
+            } else if (h.role() == ChannelRole.CONTROL) {
                 DestinationSession s = new DestinationSession(hv, h);
                 if (sessions.putIfAbsent(h.sessionId(), s) != null) {
                     hv.simulator().ifPresent(sim -> sim.destroy(s.domid()));
@@ -168,7 +173,9 @@ public final class MigrationAgent implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (session != null) session.discard("a " + hello.role() + " channel closed before the guest resumed");
+            if (session != null && session.owns(ctx.channel())) {
+                session.discard("a " + hello.role() + " channel closed before the guest resumed");
+            }
             ctx.fireChannelInactive();
         }
     }

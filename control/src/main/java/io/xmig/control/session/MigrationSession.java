@@ -8,6 +8,7 @@ import io.xmig.dataplane.hypervisor.DirtyLog;
 import io.xmig.dataplane.hypervisor.GuestMemory;
 import io.xmig.dataplane.hypervisor.Hypervisor;
 import io.xmig.dataplane.hypervisor.LogDirtyStats;
+import io.xmig.dataplane.pagepath.PagePathException;
 import io.xmig.dataplane.pagepath.PagePipeline;
 import io.xmig.dataplane.pagepath.TokenBucket;
 import io.xmig.dataplane.protocol.Abort;
@@ -33,6 +34,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -66,6 +68,8 @@ public final class MigrationSession {
     private final UUID id = UUID.randomUUID();
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private boolean switched, pausedForSwitch;
+    private final List<SourceTransport> recovered = new ArrayList<>();
+    private final List<PagePipeline> recoveredPipelines = new ArrayList<>();
     private volatile Decision requested;
 
     /**
@@ -216,6 +220,8 @@ public final class MigrationSession {
         } finally {
             if (pipeline != null) pipeline.close();
             if (transport != null) transport.close();
+            recoveredPipelines.forEach(PagePipeline::close);
+            recovered.forEach(SourceTransport::close);
             if (logDirty) {
                 try { log.disable(); } catch (RuntimeException ignored) { /* the domain may be gone */ }
             }
@@ -254,11 +260,24 @@ public final class MigrationSession {
                 + " %d pages missing there", downtime / 1e6, running.nanos() / 1e6, running.missingPages()));
 
         long t0 = System.nanoTime();
-        pipeline.push(stale, pushRound);
-        PagePipeline.Totals after = pipeline.awaitRound(pushRound, options.peerTimeout().multipliedBy(10));
-        PagePipeline.Totals pushed = after.minus(before);
-        transport.sendControl(b -> new PostcopyDone(pushRound, options.verify()).encode(b));
-        PostcopyComplete done = expect(transport, FrameType.POSTCOPY_COMPLETE, PostcopyComplete::decode);
+        PostcopyComplete done;
+        PagePipeline.Totals pushed;
+        try {
+            pipeline.push(stale, pushRound);
+            PagePipeline.Totals after = pipeline.awaitRound(pushRound, options.peerTimeout().multipliedBy(10));
+            pushed = after.minus(before);
+            transport.sendControl(b -> new PostcopyDone(pushRound, options.verify()).encode(b));
+            done = expect(transport, FrameType.POSTCOPY_COMPLETE, PostcopyComplete::decode);
+        } catch (PagePathException | MigrationFailedException e) {
+            // The connection broke with the guest running at the destination: reconnect and finish (postcopy-recover).
+            PagePipeline.Totals sentBefore = pipeline.totals().minus(before);
+            Recovery r = recover(e, stale, pages, pageSize);
+            transport = r.transport();
+            faults = r.faults();
+            done = r.done();
+            pushed = new PagePipeline.Totals(sentBefore.pages() + r.pushed().pages(), sentBefore.zeroPages() + r.pushed().zeroPages(),
+                    sentBefore.bytes() + r.pushed().bytes(), sentBefore.frames() + r.pushed().frames());
+        }
         long postcopyNanos = System.nanoTime() - t0;
         out.finalRound(new RoundStats(pushRound, pushed.pages() + faults.pagesSent(), pushed.zeroPages(),
                 pushed.bytes() + faults.bytesSent(), 0, postcopyNanos, System.nanoTime() - start,
@@ -297,6 +316,62 @@ public final class MigrationSession {
             }
         }
         return out.completed(System.nanoTime() - start, downtime, running.nanos());
+    }
+
+    private record Recovery(SourceTransport transport, FaultServer faults, PostcopyComplete done, PagePipeline.Totals pushed) {}
+
+    /**
+     * Post-copy recovery: the connection broke after the switch. The guest runs at the destination, blocked on what it
+     * lacks; this source holds those pages, paused. Reconnect (HELLO with RECOVER) until {@code reconnectTimeout}, learn
+     * what the destination still misses (RECOVER_MISSING), serve faults and push it on the new connections, and finish
+     * as usual. If the connection does not come back in time the failure says so (docs/FAILURES.md).
+     */
+    private Recovery recover(RuntimeException cause, PageBitmap stale, long pages, int pageSize) throws InterruptedException {
+        Duration limit = options.reconnectTimeout();
+        progress.accept("post-copy: connection lost (" + cause.getMessage() + "); reconnecting for up to " + limit);
+        long deadline = System.nanoTime() + limit.toNanos();
+        SourceTransport t = null;
+        while (t == null) {
+            try {
+                t = SourceTransport.connect(peer, id, pages, pageSize, options.channels(), options.peerTimeout(), true);
+            } catch (PagePathException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new MigrationFailedException("post-copy interrupted and not recovered within " + limit + ": "
+                            + cause.getMessage() + "; last reconnect attempt: " + e.getMessage());
+                }
+                Thread.sleep(200);
+            }
+        }
+        recovered.add(t);
+        FaultServer faults = new FaultServer(hv.memory(domid), stale, t.fault(), 0);
+        t.onFault(faults);
+        stale.clearAll();
+        while (true) {
+            Frame f = t.awaitControl(options.peerTimeout());
+            try {
+                if (f.type() == FrameType.RECOVER_READY) break;
+                if (f.type() != FrameType.RECOVER_MISSING) throw new MigrationFailedException("expected RECOVER_MISSING, got " + f.type());
+                BitmapChunk c = BitmapChunk.decode(FrameType.RECOVER_MISSING, f.body(), pages);
+                long[] w = c.words();
+                for (int i = 0; i < w.length; i++) {
+                    for (long word = w[i]; word != 0; word &= word - 1) stale.set(c.firstPfn() + 64L * i + Long.numberOfTrailingZeros(word));
+                }
+            } finally {
+                f.release();
+            }
+        }
+        progress.accept("post-copy: reconnected; the destination still lacks " + stale.cardinality() + " pages");
+        TokenBucket bucket = options.bandwidthBytesPerSecond() > 0
+                ? new TokenBucket(options.bandwidthBytesPerSecond(), Math.max(256 * 1024, options.bandwidthBytesPerSecond() / 50))
+                : TokenBucket.unlimited();
+        PagePipeline p = new PagePipeline(hv.memory(domid), t.bulk(), bucket);
+        recoveredPipelines.add(p);
+        p.push(stale, 0);
+        PagePipeline.Totals pushed = p.awaitRound(0, options.peerTimeout().multipliedBy(10));
+        SourceTransport tt = t;
+        tt.sendControl(b -> new PostcopyDone(0, options.verify()).encode(b));
+        PostcopyComplete done = expect(tt, FrameType.POSTCOPY_COMPLETE, PostcopyComplete::decode);
+        return new Recovery(tt, faults, done, pushed);
     }
 
     /** The set pages of {@code bits} as bitmap chunks of {@code type}, leaving out chunks with nothing set. */

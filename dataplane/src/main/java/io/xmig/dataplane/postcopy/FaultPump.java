@@ -21,7 +21,7 @@ import java.util.Arrays;
  */
 public final class FaultPump implements AutoCloseable {
     private final FaultQueue queue;
-    private final Channel faultChannel;
+    private volatile Channel faultChannel;
     private final long[] requestedAt;            // nanoTime of the first request for a page, 0 if never requested
     private final long[] latencies;              // round trips, in install order
     private final PageBitmap prepaged;
@@ -57,9 +57,10 @@ public final class FaultPump implements AutoCloseable {
                     for (int i = 0; i < n; i++) if (requestedAt[(int) pfns[i]] == 0) requestedAt[(int) pfns[i]] = now;
                     requests += n;
                 }
-                ByteBuf out = faultChannel.alloc().buffer(FaultRequest.FIXED_BYTES + Protocol.HEADER_BYTES + n * Long.BYTES);
+                Channel ch = faultChannel;
+                ByteBuf out = ch.alloc().buffer(FaultRequest.FIXED_BYTES + Protocol.HEADER_BYTES + n * Long.BYTES);
                 FaultRequest.encode(out, pfns, n);
-                faultChannel.writeAndFlush(out);
+                ch.writeAndFlush(out);                 // on a dead connection the write fails and is dropped
             }
         } catch (RuntimeException e) {
             if (!stopped) failure = e;
@@ -81,6 +82,14 @@ public final class FaultPump implements AutoCloseable {
                 prepaged.set(p);
             }
         }
+    }
+
+    /**
+     * After a reconnect: requests go to {@code channel} from now on, and every page asked for on the dead connection
+     * counts as not yet asked (the source re-sends what is missing anyway).
+     */
+    public synchronized void reconnected(Channel channel) {
+        this.faultChannel = channel;
     }
 
     /** Stops the pump thread and waits for it. */

@@ -7,7 +7,8 @@ import java.util.Objects;
 
 /**
  * A slice of a page bitmap: POSTCOPY_DISCARD (0x40, source to destination: pages to drop and fetch again) or
- * WRITTEN_PAGES (0x46, destination to source: pages its guest wrote since it resumed). Body:
+ * WRITTEN_PAGES (0x46, destination to source: pages its guest wrote since it resumed) or RECOVER_MISSING (0x47,
+ * destination to source after a post-copy reconnect: pages it still lacks). Body:
  * {@code u64 first_pfn (a multiple of 64) · u32 words (1..MAX_BITMAP_WORDS) · u32 reserved · words × u64}; bit i of
  * word w is page first_pfn + 64 w + i. Bits past the guest's last page must be 0. Owns its array; any thread.
  */
@@ -16,7 +17,9 @@ public record BitmapChunk(FrameType type, long firstPfn, long[] words) {
 
     public BitmapChunk {
         Objects.requireNonNull(words, "words");
-        if (type != FrameType.POSTCOPY_DISCARD && type != FrameType.WRITTEN_PAGES) throw new IllegalArgumentException(String.valueOf(type));
+        if (type != FrameType.POSTCOPY_DISCARD && type != FrameType.WRITTEN_PAGES && type != FrameType.RECOVER_MISSING) {
+            throw new IllegalArgumentException(String.valueOf(type));
+        }
         if (firstPfn < 0 || (firstPfn & 63) != 0) throw new IllegalArgumentException("firstPfn " + firstPfn);
         if (words.length < 1 || words.length > Protocol.MAX_BITMAP_WORDS) throw new IllegalArgumentException(words.length + " words");
     }

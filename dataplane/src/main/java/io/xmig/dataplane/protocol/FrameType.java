@@ -34,6 +34,10 @@ public enum FrameType {
     POSTCOPY_COMPLETE(0x45, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
     /** Post-copy verification: pages the destination's guest wrote since it resumed, a chunk at a time. */
     WRITTEN_PAGES(0x46, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    /** Post-copy recovery: the pages the destination still lacks after a reconnect, a chunk at a time. */
+    RECOVER_MISSING(0x47, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
+    /** Post-copy recovery: every RECOVER_MISSING chunk has been sent (body: u64 missing pages). */
+    RECOVER_READY(0x48, Sender.DESTINATION, EnumSet.of(ChannelRole.CONTROL)),
     /** Any connection: a source whose bulk sender fails may say so where it is. */
     ABORT(0x30, Sender.SOURCE, EnumSet.allOf(ChannelRole.class)),
     ERROR(0x31, Sender.EITHER, EnumSet.allOf(ChannelRole.class));

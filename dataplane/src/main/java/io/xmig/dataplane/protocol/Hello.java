@@ -17,6 +17,13 @@ import java.util.UUID;
  */
 public record Hello(ChannelRole role, int channelIndex, UUID sessionId, long guestPages, int pageSize,
                     int bulkChannels, int capabilities) {
+    /** Capability bit: this connection rejoins an interrupted post-copy session (QEMU's postcopy-recover). */
+    public static final int CAP_RECOVER = 1;
+
+    public boolean recover() {
+        return (capabilities & CAP_RECOVER) != 0;
+    }
+
     public static final int BODY_BYTES = 40;
 
     public Hello {
@@ -81,8 +88,8 @@ public record Hello(ChannelRole role, int channelIndex, UUID sessionId, long gue
                     + Protocol.MAX_BULK_CHANNELS);
         }
         int capabilities = body.getUnsignedShort(i + 38);
-        if (capabilities != 0) {
-            throw ProtocolException.malformed(String.format("HELLO capabilities 0x%04x: v1 defines none", capabilities));
+        if ((capabilities & ~CAP_RECOVER) != 0) {
+            throw ProtocolException.malformed(String.format("HELLO capabilities 0x%04x: v1 defines only RECOVER (0x0001)", capabilities));
         }
         if (role == ChannelRole.BULK ? channelIndex >= bulkChannels : channelIndex != 0) {
             throw ProtocolException.malformed("HELLO channel_index " + channelIndex + " for a " + role + " connection"

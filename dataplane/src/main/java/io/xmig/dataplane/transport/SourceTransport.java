@@ -54,13 +54,20 @@ public final class SourceTransport implements AutoCloseable {
     /** Connects and handshakes every channel, or fails with a message naming the peer and the reason. */
     public static SourceTransport connect(InetSocketAddress peer, UUID sessionId, long guestPages, int pageSize,
                                           int bulkChannels, Duration timeout) throws InterruptedException {
+        return connect(peer, sessionId, guestPages, pageSize, bulkChannels, timeout, false);
+    }
+
+    /** With {@code recover}, every HELLO carries {@link Hello#CAP_RECOVER}: the channels rejoin an interrupted session. */
+    public static SourceTransport connect(InetSocketAddress peer, UUID sessionId, long guestPages, int pageSize,
+                                          int bulkChannels, Duration timeout, boolean recover) throws InterruptedException {
         SourceTransport t = new SourceTransport(sessionId, Math.min(bulkChannels + 1, 4));
+        int caps = recover ? Hello.CAP_RECOVER : 0;
         try {
-            t.control = t.open(peer, new Hello(ChannelRole.CONTROL, 0, sessionId, guestPages, pageSize, bulkChannels, 0), timeout, true);
+            t.control = t.open(peer, new Hello(ChannelRole.CONTROL, 0, sessionId, guestPages, pageSize, bulkChannels, caps), timeout, true);
             for (int i = 0; i < bulkChannels; i++) {
-                t.bulk.add(t.open(peer, new Hello(ChannelRole.BULK, i, sessionId, guestPages, pageSize, bulkChannels, 0), timeout, false));
+                t.bulk.add(t.open(peer, new Hello(ChannelRole.BULK, i, sessionId, guestPages, pageSize, bulkChannels, caps), timeout, false));
             }
-            t.fault = t.open(peer, new Hello(ChannelRole.FAULT, 0, sessionId, guestPages, pageSize, bulkChannels, 0), timeout, false);
+            t.fault = t.open(peer, new Hello(ChannelRole.FAULT, 0, sessionId, guestPages, pageSize, bulkChannels, caps), timeout, false);
             return t;
         } catch (InterruptedException | RuntimeException e) {
             t.close();

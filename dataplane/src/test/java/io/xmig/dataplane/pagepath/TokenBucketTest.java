@@ -56,9 +56,11 @@ class TokenBucketTest {
             long bytes = granted.sum();
             // never more than the burst plus the rate over the run (one request of slack for the last grant)
             assertThat(bytes).as("%d threads", threads).isLessThanOrEqualTo(burst + (long) (rate * seconds) + request);
+            // and, with demand above the rate, close to it. A starved machine (CI shares 2 cores) can only make the
+            // senders late, never early, so the lower bound is loose; the rate's accuracy is measured in bench/.
             double achieved = (bytes - burst) / seconds;
             assertThat(achieved / rate).as("%d threads: %.1f MiB/s achieved", threads, achieved / MiB)
-                    .isCloseTo(1.0, within(0.05));
+                    .isBetween(0.5, 1.05);
         }
     }
 

@@ -41,12 +41,13 @@ final class DecodingSink extends ChannelInboundHandlerAdapter {
                 case RESUMED -> Resumed.decode(body);
                 case ABORT -> Abort.decode(body);
                 case ERROR -> ErrorFrame.decode(body);
-                case POSTCOPY_DISCARD, WRITTEN_PAGES -> BitmapChunk.decode(frame.type(), body, decoder.hello().guestPages());
-                case POSTCOPY_START -> PostcopyStart.decode(body, decoder.hello().guestPages());
+                case POSTCOPY_DISCARD, WRITTEN_PAGES, RECOVER_MISSING -> BitmapChunk.decode(frame.type(), body, guestPages());
+                case RECOVER_READY -> RecoverReady.decode(body);
+                case POSTCOPY_START -> PostcopyStart.decode(body, guestPages());
                 case POSTCOPY_RUNNING -> PostcopyRunning.decode(body);
                 case FAULT_REQUEST -> {
                     long[] pfns = new long[Protocol.MAX_FAULT_PAGES];
-                    int n = FaultRequest.decodeInto(body, decoder.hello().guestPages(), pfns);
+                    int n = FaultRequest.decodeInto(body, guestPages(), pfns);
                     yield java.util.Arrays.copyOf(pfns, n);
                 }
                 case POSTCOPY_DONE -> PostcopyDone.decode(body);
@@ -55,6 +56,11 @@ final class DecodingSink extends ChannelInboundHandlerAdapter {
         } finally {
             frame.release();
         }
+    }
+
+    /** The negotiated guest size on a destination; on a source (no HELLO seen) the largest v1 allows. */
+    private long guestPages() {
+        return decoder.hello() != null ? decoder.hello().guestPages() : Protocol.MAX_GUEST_PAGES;
     }
 
     private Object install(io.netty.buffer.ByteBuf body) {
