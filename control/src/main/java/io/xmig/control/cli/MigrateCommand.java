@@ -71,6 +71,10 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "30s", description = "How long to wait for the peer (default: ${DEFAULT-VALUE}).")
     String timeout;
 
+    @Option(names = "--reconnect-timeout", defaultValue = "10s",
+            description = "After the switch to post-copy, how long to keep reconnecting if the connection breaks (default: ${DEFAULT-VALUE}).")
+    String reconnectTimeout;
+
     @Option(names = "--quiet", description = "No per-round progress lines.")
     boolean quiet;
 
@@ -83,7 +87,8 @@ final class MigrateCommand implements Callable<Integer> {
             pages = Sizes.bytes(mem) / GuestMemory.PAGE_SIZE;
             if (pages <= 0) throw new IllegalArgumentException("--mem must be at least one page");
             options = new MigrationOptions(Policies.create(policy), policy, channels, Sizes.bytes(bandwidth), verify,
-                    Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT)));
+                    Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT)),
+                    Duration.parse("PT" + reconnectTimeout.toUpperCase(java.util.Locale.ROOT)));
         } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -55,6 +55,7 @@ class MigrateCommandTest {
         assertThat(xmig("migrate", "--local", "--mem", "lots").exit()).isEqualTo(2);
         assertThat(xmig("migrate", "--local", "--bandwidth", "fast").exit()).isEqualTo(2);
         assertThat(xmig("migrate", "--local", "--channels", "0").exit()).isEqualTo(2);
+        assertThat(xmig("migrate", "--local", "--reconnect-timeout", "soon").exit()).isEqualTo(2);
         assertThat(xmig("migrate").exit()).as("neither --local nor --to").isEqualTo(2);
         assertThat(xmig("migrate", "--local", "--to", "127.0.0.1:1").exit()).as("both").isEqualTo(2);
         assertThat(xmig("migrate", "--to", "nowhere").exit()).isEqualTo(2);
