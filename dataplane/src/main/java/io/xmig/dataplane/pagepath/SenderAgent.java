@@ -37,7 +37,12 @@ public final class SenderAgent implements Agent, MessageHandler {
     private final TokenBucket bucket;
     private final ByteBufAllocator alloc;
     private final PagesFrameWriter writer = new PagesFrameWriter((int) GuestMemory.PAGE_SIZE);
-    private final int maxFrame = Protocol.maxFrameLength((int) GuestMemory.PAGE_SIZE) + 4;
+    /**
+     * Frame buffers are exactly the largest size Netty's pooled allocator still pools (1 MiB in 4.2): a full 256-page
+     * frame is 32 bytes more and would be a fresh, zeroed allocateDirect every time (measured: 51 us against 0.14 us).
+     * So a frame carries at most what fits in 1 MiB: 255 data pages, and data runs are split to fit.
+     */
+    private static final int FRAME_BYTES = 1 << 20;
 
     private volatile PageBitmap stillNeeded;       // post-copy push: send only pages still set here
     private ByteBuf frame;
@@ -113,28 +118,38 @@ public final class SenderAgent implements Agent, MessageHandler {
                 boolean zero = ZeroPages.isZero(run, i);
                 int j = i + 1;
                 while (j < pages && ZeroPages.isZero(run, j) == zero) j++;
-                int n = j - i;
-                if (frame == null) beginFrame();
-                if (!writer.fits(1, n)) {
-                    sendFrame();
-                    beginFrame();
+                while (i < j) {
+                    if (frame == null) beginFrame();
+                    int n = zero ? j - i : Math.min(j - i, dataPagesThatFit());
+                    if (n == 0 || !writer.fits(1, n)) {
+                        sendFrame();
+                        beginFrame();
+                        n = zero ? j - i : Math.min(j - i, dataPagesThatFit());
+                    }
+                    long pfn = firstPfn + i;
+                    if (zero) {
+                        writer.addZeroRun(pfn, n);
+                        zeroPages += n;
+                    } else {
+                        writer.addDataRun(pfn, n, run.asSlice((long) i * GuestMemory.PAGE_SIZE, (long) n * GuestMemory.PAGE_SIZE));
+                    }
+                    pagesSent += n;
+                    roundPages += n;
+                    i += n;
                 }
-                long pfn = firstPfn + i;
-                if (zero) {
-                    writer.addZeroRun(pfn, n);
-                    zeroPages += n;
-                } else {
-                    writer.addDataRun(pfn, n, run.asSlice((long) i * GuestMemory.PAGE_SIZE, (long) n * GuestMemory.PAGE_SIZE));
-                }
-                pagesSent += n;
-                roundPages += n;
-                i = j;
             }
         }
     }
 
+    /** Data pages one more run can carry in the current frame's buffer, within the protocol's page limit. */
+    private int dataPagesThatFit() {
+        long room = FRAME_BYTES - frame.writerIndex() - Protocol.RUN_HEADER_BYTES;
+        long pages = room < 0 ? 0 : room / GuestMemory.PAGE_SIZE;
+        return (int) Math.min(pages, Protocol.MAX_PAGES_PER_FRAME - writer.pages());
+    }
+
     private void beginFrame() {
-        frame = alloc.directBuffer(maxFrame, maxFrame);
+        frame = alloc.directBuffer(FRAME_BYTES, FRAME_BYTES);
         writer.begin(frame, round);
     }
 
