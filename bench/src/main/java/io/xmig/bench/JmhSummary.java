@@ -101,6 +101,25 @@ public final class JmhSummary {
                         num(r.median()), num(one.median()), r.median() / one.median()));
             }
         }
+        for (Row r : rows) {
+            if (r.benchmark.equals("RingBufferBenchmark.ring") && r.metric.equals("batches")) {
+                lines.add(String.format(Locale.ROOT, "ring: median %s batches/s = %s runs/s (64 runs per batch; min %s, max %s batches/s)",
+                        num(r.median()), num(r.median() * 64), num(r.min()), num(r.max())));
+            }
+        }
+        Map<String, Row> frames = new TreeMap<>();
+        for (Row r : rows) {
+            if (r.benchmark.startsWith("PagesFrameBenchmark.") && r.metric.equals("score")) frames.put(r.benchmark + " " + r.params, r);
+        }
+        for (String op : List.of("encode", "decode")) {
+            Row single = frames.get("PagesFrameBenchmark." + op + " shape=1x64"), many = frames.get("PagesFrameBenchmark." + op + " shape=64x1");
+            if (single == null || many == null) continue;
+            // encode copies the page data, so bytes/s mean something; decode never reads it (views only)
+            lines.add(String.format(Locale.ROOT, "PAGES %s pages/s, 64 one-page runs / one 64-page run: median %s / %s = %.3f%s", op,
+                    num(many.median()), num(single.median()), many.median() / single.median(), op.equals("encode")
+                            ? String.format(Locale.ROOT, "; page data copied: %.2f / %.2f GB/s", many.median() * 4096 / 1e9, single.median() * 4096 / 1e9)
+                            : ""));
+        }
         if (lines.isEmpty()) return;
         System.out.println();
         for (String l : lines) System.out.println("- " + l);
@@ -108,6 +127,7 @@ public final class JmhSummary {
 
     private static String num(double x) {
         double a = Math.abs(x);
+        if (a >= 1e9) return String.format(Locale.ROOT, "%.3g G", x / 1e9).replace(".000", "");
         if (a >= 1e6) return String.format(Locale.ROOT, "%.3g M", x / 1e6).replace(".000", "");
         if (a >= 1000) return String.format(Locale.ROOT, "%,.0f", x);
         if (a >= 10) return String.format(Locale.ROOT, "%.1f", x);
