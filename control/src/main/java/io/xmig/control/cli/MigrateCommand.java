@@ -1,7 +1,9 @@
 package io.xmig.control.cli;
 
 import io.xmig.control.policy.Policies;
+import io.xmig.control.report.MigrationReport;
 import io.xmig.control.report.ReportWriter;
+import io.xmig.control.session.RequestLatency;
 import io.xmig.control.session.HashVerifier;
 import io.xmig.control.session.LocalMigration;
 import io.xmig.control.session.MigrationOptions;
@@ -98,18 +100,32 @@ final class MigrateCommand implements Callable<Integer> {
                     new IllegalStateException("migrating an existing Xen domain is not supported yet; run with the simulator"));
             MigrationOutcome outcome;
             SimCounters sourceAfter, destAfter = null;
+            MigrationReport.KvLatency kv = null;
             long destSteps = -1;
             int source;
             if (target.local) {
-                LocalMigration.Result r = LocalMigration.migrateNew(hv, pages, workload, seed, options, progress,
+                boolean kvGuest = workload.startsWith("kv");
+                source = sim.createDomain(pages, workload, seed);
+                RequestLatency before = null;
+                if (kvGuest) {                               // a window of normal service to compare with
+                    sim.latencyHistogram(source, true);
+                    Thread.sleep(500);
+                    before = RequestLatency.of(sim.latencyHistogram(source, true));
+                }
+                LocalMigration.Result r = LocalMigration.migrate(hv, source, options, progress,
                         session -> listenForSwitch(session, err));
                 outcome = r.outcome();
-                source = r.sourceDomid();
                 if (r.destinationDomid() >= 0) {
+                    long[] during = kvGuest ? RequestLatency.sum(sim.latencyHistogram(source, true),
+                            sim.latencyHistogram(r.destinationDomid(), true)) : null;
                     SimCounters atResume = sim.counters(r.destinationDomid());
-                    Thread.sleep(100);                       // let the resumed guest run a little: its counters show it
+                    Thread.sleep(kvGuest ? 500 : 100);       // let the resumed guest run: its counters show it
                     destAfter = sim.counters(r.destinationDomid());
                     destSteps = destAfter.steps() - atResume.steps();
+                    if (kvGuest) {
+                        kv = new MigrationReport.KvLatency(window(before), window(RequestLatency.of(during)),
+                                window(RequestLatency.of(sim.latencyHistogram(r.destinationDomid(), true))));
+                    }
                     sim.destroy(r.destinationDomid());
                 }
             } else {
@@ -122,8 +138,8 @@ final class MigrateCommand implements Callable<Integer> {
             }
             sourceAfter = sim.counters(source);
             sim.destroy(source);
-            new Summary(outcome, workload, sourceAfter, destAfter, destSteps).print(out);
-            if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter));
+            new Summary(outcome, workload, sourceAfter, destAfter, destSteps, kv).print(out);
+            if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter, kv));
             return outcome.status() == MigrationOutcome.Status.COMPLETED ? 0 : 1;
         }
     }
@@ -151,6 +167,10 @@ final class MigrateCommand implements Callable<Integer> {
                 // no input: no manual switch
             }
         });
+    }
+
+    private static MigrationReport.Window window(RequestLatency l) {
+        return new MigrationReport.Window(l.requests(), l.p50Micros(), l.p99Micros());
     }
 
     private InetSocketAddress parseAddress(String hostPort) {

@@ -8,10 +8,11 @@ import java.io.PrintWriter;
 import java.util.List;
 
 /** The end-of-migration summary a person reads, and the JSON report built from the same outcome. */
-record Summary(MigrationOutcome o, String workload, SimCounters source, SimCounters destination, long destinationSteps) {
+record Summary(MigrationOutcome o, String workload, SimCounters source, SimCounters destination, long destinationSteps,
+               MigrationReport.KvLatency kv) {
 
     void print(PrintWriter out) {
-        MigrationReport r = report(o, workload, source, destination);
+        MigrationReport r = report(o, workload, source, destination, kv);
         out.printf("xmig migrate: %s%n", r.status().name().toLowerCase(java.util.Locale.ROOT));
         out.printf("  guest     %d MiB, workload %s%n", r.guestBytes() >> 20, workload);
         out.printf("  policy    %s, %d channel(s), bandwidth %s%n", r.policy(), r.channels(),
@@ -28,7 +29,7 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                     r.verify().method().name().toLowerCase(java.util.Locale.ROOT), r.verify().pagesDiffering());
         }
         if (destination != null) {
-            out.printf("  guest     running on the destination: %d workload steps in its first 100 ms there (%d in all)%n",
+            out.printf("  guest     running on the destination: %d workload steps in its first moments there (%d in all)%n",
                     destinationSteps, destination.steps());
         }
         if (r.postcopy() != null) {
@@ -38,11 +39,17 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                     p.faultLatencyMs().p99(), p.vcpuBlocktimeMs(), p.pagesPulled(), p.pagesPushed(), p.prepagedSent(),
                     p.prepagedUsed(), p.postcopyMs());
         }
+        if (kv != null) {
+            out.printf("  kv        p99 request latency %.0f us before, %.0f us during, %.0f us after the migration (%d, %d, %d requests)%n",
+                    kv.before().p99(), kv.during().p99(), kv.after().p99(), kv.before().requests(), kv.during().requests(),
+                    kv.after().requests());
+        }
         if (r.error() != null) out.printf("  error     %s%n", r.error().message());
         out.flush();
     }
 
-    static MigrationReport report(MigrationOutcome o, String workload, SimCounters source, SimCounters destination) {
+    static MigrationReport report(MigrationOutcome o, String workload, SimCounters source, SimCounters destination,
+                                  MigrationReport.KvLatency kv) {
         double stall = Math.max(source == null ? 0 : source.maxStallNs(), destination == null ? 0 : destination.maxStallNs()) / 1e6;
         List<MigrationReport.Round> rounds = o.rounds().stream().map(MigrationReport.Round::of).toList();
         MigrationReport.Status status = switch (o.status()) {
@@ -59,7 +66,7 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                 o.decision() == null ? null : MigrationReport.Switchover.of(o.decisionRound(), o.decision()),
                 o.verify() == null ? null : new MigrationReport.Verify(o.verify().pagesChecked(), o.verify().pagesDiffering(),
                         MigrationReport.VerifyMethod.of(o.verifyMethod())),
-                o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt(), postcopy(o.postcopy()));
+                o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt(), postcopy(o.postcopy()), kv);
     }
 
     private static MigrationReport.Postcopy postcopy(MigrationOutcome.Postcopy p) {

@@ -40,6 +40,7 @@ import java.util.Objects;
  * @param error                   what went wrong; null unless the migration failed
  * @param startedAt               when the migration started (ISO-8601, UTC)
  * @param postcopy                what post-copy did; null when the migration did not switch to post-copy
+ * @param kvLatencyUs             a kv workload's request latency before, during and after the migration; null otherwise
  */
 public record MigrationReport(
         @JsonProperty("status") Status status,
@@ -62,7 +63,8 @@ public record MigrationReport(
         @JsonProperty("verify") Verify verify,
         @JsonProperty("error") ErrorInfo error,
         @JsonProperty("started_at") Instant startedAt,
-        @JsonProperty("postcopy") Postcopy postcopy) {
+        @JsonProperty("postcopy") Postcopy postcopy,
+        @JsonProperty("kv_latency_us") KvLatency kvLatencyUs) {
 
     public MigrationReport {
         Objects.requireNonNull(status, "status");
@@ -174,6 +176,14 @@ public record MigrationReport(
             @JsonProperty("postcopy_ms") double postcopyMs,
             @JsonProperty("missing_at_resume") long missingAtResume) {}
 
+    /** {@code kv_latency_us}: request latency percentiles of a kv guest in three windows of the migration. */
+    public record KvLatency(@JsonProperty("before") Window before, @JsonProperty("during") Window during,
+                            @JsonProperty("after") Window after) {}
+
+    /** Requests served in a window and their latency percentiles, microseconds (bucket lower bounds). */
+    public record Window(@JsonProperty("requests") long requests, @JsonProperty("p50") double p50,
+                         @JsonProperty("p99") double p99) {}
+
     /** A latency summary in milliseconds. */
     public record Latency(@JsonProperty("median") double median, @JsonProperty("p99") double p99) {}
 
@@ -211,6 +221,7 @@ public record MigrationReport(
         private ErrorInfo error;
         private Instant startedAt;
         private Postcopy postcopy;
+        private KvLatency kvLatencyUs;
 
         private Builder() {
         }
@@ -240,12 +251,13 @@ public record MigrationReport(
         public Builder error(String message) { error = message == null ? null : new ErrorInfo(message); return this; }
         public Builder startedAt(Instant v) { startedAt = v; return this; }
         public Builder postcopy(Postcopy v) { postcopy = v; return this; }
+        public Builder kvLatencyUs(KvLatency v) { kvLatencyUs = v; return this; }
 
         public MigrationReport build() {
             long bytes = guestBytes != null ? guestBytes : guestPages * pageSize;
             return new MigrationReport(status, policy, workload, guestPages, bytes, pageSize, channels,
                     bandwidthLimitBytesPerS, bytesSent, pagesSent, zeroPages, rounds, totalTimeMs, downtimeMs, verifyMs,
-                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy);
+                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy, kvLatencyUs);
         }
     }
 }

@@ -24,7 +24,7 @@ class ReportWriterTest {
     static final List<String> TOP_LEVEL = List.of("status", "policy", "workload", "guest_pages", "guest_bytes", "page_size",
             "channels", "bandwidth_limit_bytes_per_s", "bytes_sent", "pages_sent", "zero_pages", "rounds",
             "total_time_ms", "downtime_ms", "verify_ms", "guest_max_stall_ms", "switch", "verify", "error", "started_at",
-            "postcopy");
+            "postcopy", "kv_latency_us");
 
     static MigrationReport completed() {
         RoundStats r0 = new RoundStats(0, 262_144, 200_000, 253_000_000, 9_000, 2_500_000_000L, 2_500_000_000L,
