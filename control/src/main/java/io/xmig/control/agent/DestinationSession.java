@@ -438,7 +438,17 @@ public final class DestinationSession {
      */
     synchronized void discard(String why) {
         if (state == State.RESUMED || state == State.DISCARDED || state == State.POSTCOPY_INTERRUPTED) return;
-        if (state == State.POSTCOPY || (state == State.READY && pump != null) || recovering) {
+        if (state == State.READY && postcopyFinished) {
+            // every page is here; only the verification was left: the guest goes on here, unverified
+            System.err.println("xmig agent: session " + id() + ": connection lost during post-copy verification (" + why
+                    + "); every page is here, domain " + domid + " resumes unverified");
+            closePump();
+            hv.unpause(domid);
+            state = State.RESUMED;
+            outcome.complete(State.RESUMED);
+            return;
+        }
+        if (state == State.POSTCOPY || recovering) {
             // the guest runs here and nowhere else: keep it, blocked on what it lacks, until the source reconnects
             state = State.POSTCOPY_INTERRUPTED;
             recovering = false;

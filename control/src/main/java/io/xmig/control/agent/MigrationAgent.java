@@ -47,6 +47,8 @@ public final class MigrationAgent implements AutoCloseable {
     private final EventLoopGroup boss = Transports.eventLoops(1);
     private final EventLoopGroup workers;
     private final Map<UUID, DestinationSession> sessions = new ConcurrentHashMap<>();
+    /** How ended sessions ended, so that a source asking to recover one learns whether the guest runs here. */
+    private final Map<UUID, DestinationSession.State> ended = new ConcurrentHashMap<>();
     private final Consumer<DestinationSession> onSession;
     private Channel server;
 
@@ -95,6 +97,7 @@ public final class MigrationAgent implements AutoCloseable {
             Frame f = (Frame) msg;
             try {
                 if (hello == null) onHello(ctx, Hello.decode(f.body()));
+                else if (!session.owns(ctx.channel())) ctx.close();       // replaced by a reconnect: ignore it
                 else if (hello.role() == ChannelRole.BULK) onBulk(f);
                 else if (hello.role() == ChannelRole.FAULT) onFault(f);
                 else onControl(f);
@@ -107,6 +110,10 @@ public final class MigrationAgent implements AutoCloseable {
             hello = h;
             if (h.role() == ChannelRole.CONTROL && h.recover()) {
                 DestinationSession s = sessions.get(h.sessionId());
+                if (s == null && ended.get(h.sessionId()) == DestinationSession.State.RESUMED) {
+                    throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "session " + h.sessionId()
+                            + " already resumed here: the guest runs on this host");
+                }
                 if (s == null) throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "no session " + h.sessionId() + " to recover");
                 s.recoverControl(h, ctx.channel());
                 session = s;
@@ -117,7 +124,10 @@ public final class MigrationAgent implements AutoCloseable {
                     throw new ProtocolException(ErrorCode.DUPLICATE_HANDSHAKE, "session " + h.sessionId() + " already exists");
                 }
                 s.attachControl(ctx.channel());
-                s.outcome().whenComplete((st, e) -> sessions.remove(h.sessionId(), s));
+                s.outcome().whenComplete((st, e) -> {
+                    if (st != null) ended.put(h.sessionId(), st);
+                    sessions.remove(h.sessionId(), s);
+                });
                 session = s;
                 if (onSession != null) onSession.accept(s);
             } else if (h.role() == ChannelRole.BULK) {

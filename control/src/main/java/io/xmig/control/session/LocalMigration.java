@@ -15,8 +15,8 @@ import java.util.function.Consumer;
 /**
  * Local mode: the source guest and a destination agent in one process, talking over loopback TCP through the same
  * page path and protocol as two hosts would. Verification compares the two domains directly. The caller owns the
- * returned domains (both are left alive: the source paused, the destination running, unless the migration did not
- * complete, in which case only the source exists).
+ * returned domains: the source (paused if the guest moved) and the destination when the guest runs there, which is
+ * after a completed migration and also after a post-copy that could not finish (then it waits for pages).
  */
 public final class LocalMigration {
     private LocalMigration() {}
@@ -51,8 +51,14 @@ public final class LocalMigration {
                     }
                 }
             } else if (arrived.isDone()) {
-                // the agent discards the copy when the source aborts or fails; wait for it so no domain leaks
-                awaitQuietly(arrived.join(), Duration.ofSeconds(10));
+                DestinationSession ds = arrived.join();
+                DestinationSession.State st = ds.state();
+                if (st == DestinationSession.State.POSTCOPY_INTERRUPTED || st == DestinationSession.State.RESUMED) {
+                    dest = ds.domid();                  // the guest lives there now: the caller decides its fate
+                } else {
+                    // the agent discards the copy when the source aborts or fails; wait for it so no domain leaks
+                    awaitQuietly(ds, Duration.ofSeconds(10));
+                }
             }
             return new Result(outcome, source, dest);
         }

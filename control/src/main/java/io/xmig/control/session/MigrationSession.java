@@ -67,7 +67,7 @@ public final class MigrationSession {
     private final Consumer<String> progress;
     private final UUID id = UUID.randomUUID();
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-    private boolean switched, pausedForSwitch;
+    private boolean switched, pausedForSwitch, delivered, destinationHoldsNoCopy;
     private final List<SourceTransport> recovered = new ArrayList<>();
     private final List<PagePipeline> recoveredPipelines = new ArrayList<>();
     private volatile Decision requested;
@@ -204,6 +204,17 @@ public final class MigrationSession {
             return out.completed(System.nanoTime() - start, downtime, resumed.nanos());
         } catch (RuntimeException e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (switched && destinationHoldsNoCopy && !delivered) {
+                switched = false;       // the destination dropped its copy before running it: the guest comes home
+                if (transport != null) abort(transport, why);
+                return out.failed(System.nanoTime() - start, why + "; the destination holds no copy, the guest resumes on the source");
+            }
+            if (switched && delivered) {
+                logDirty = false;
+                resumeSent = true;
+                return out.failed(System.nanoTime() - start, "lost the destination after every page had arrived: " + why
+                        + "; the guest runs at the destination, unverified; the source stays paused");
+            }
             if (switched) {
                 logDirty = false;
                 resumeSent = true;      // keep the source paused: the guest runs at the destination now
@@ -278,6 +289,7 @@ public final class MigrationSession {
             pushed = new PagePipeline.Totals(sentBefore.pages() + r.pushed().pages(), sentBefore.zeroPages() + r.pushed().zeroPages(),
                     sentBefore.bytes() + r.pushed().bytes(), sentBefore.frames() + r.pushed().frames());
         }
+        delivered = true;                                // every page is at the destination from here on
         long postcopyNanos = System.nanoTime() - t0;
         out.finalRound(new RoundStats(pushRound, pushed.pages() + faults.pagesSent(), pushed.zeroPages(),
                 pushed.bytes() + faults.bytesSent(), 0, postcopyNanos, System.nanoTime() - start,
@@ -334,6 +346,22 @@ public final class MigrationSession {
         while (t == null) {
             try {
                 t = SourceTransport.connect(peer, id, pages, pageSize, options.channels(), options.peerTimeout(), true);
+            } catch (io.xmig.dataplane.transport.PeerRefusedException e) {
+                if (e.code() == io.xmig.dataplane.protocol.ErrorCode.UNKNOWN_SESSION) {
+                    // The destination is up and knows no such session (it refused the switch, or dropped its copy, or
+                    // restarted): no guest runs there, so the only copy is here.
+                    destinationHoldsNoCopy = true;
+                    throw new MigrationFailedException("the destination has no post-copy session to recover (" + e.getMessage() + ")");
+                }
+                if (e.getMessage().contains("already resumed here")) {
+                    delivered = true;                    // it had every page and runs the guest: never resume here
+                    throw new MigrationFailedException(e.getMessage());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new MigrationFailedException("post-copy interrupted and not recovered within " + limit + ": "
+                            + cause.getMessage() + "; last reconnect attempt: " + e.getMessage());
+                }
+                Thread.sleep(200);                       // e.g. it has not noticed the break yet: try again
             } catch (PagePathException e) {
                 if (System.nanoTime() > deadline) {
                     throw new MigrationFailedException("post-copy interrupted and not recovered within " + limit + ": "

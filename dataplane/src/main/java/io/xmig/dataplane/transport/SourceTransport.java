@@ -45,6 +45,7 @@ public final class SourceTransport implements AutoCloseable {
     private Channel control;
     private Channel fault;
     private volatile Consumer<Frame> faultListener;
+    private final java.util.ArrayDeque<Frame> earlyFaults = new java.util.ArrayDeque<>();   // fault event loop only
 
     private SourceTransport(UUID sessionId, int threads) {
         this.sessionId = sessionId;
@@ -98,7 +99,7 @@ public final class SourceTransport implements AutoCloseable {
         if (reply == null) { ch.close(); throw new PagePathException(peer + " did not answer HELLO within " + timeout); }
         if (reply instanceof HelloAck) return ch;
         ch.close();
-        if (reply instanceof ErrorFrame err) throw new PagePathException(peer + " refused the " + hello.role() + " channel: " + err.code() + ": " + err.message());
+        if (reply instanceof ErrorFrame err) throw new PeerRefusedException(err.code(), peer + " refused the " + hello.role() + " channel: " + err.code() + ": " + err.message());
         throw new PagePathException(peer + " closed the " + hello.role() + " channel during the handshake"
                 + (peerError != null ? " (" + peerError + ")" : ""));
     }
@@ -109,9 +110,15 @@ public final class SourceTransport implements AutoCloseable {
     /** The post-copy priority connection: FAULT_REQUESTs in, PAGES answers out, ahead of the bulk stream. */
     public Channel fault() { return fault; }
 
-    /** Where FAULT_REQUEST frames go (on the fault channel's event loop); the listener releases each frame. */
+    /**
+     * Where FAULT_REQUEST frames go (on the fault channel's event loop); the listener releases each frame. Requests that
+     * arrived before it was set (a destination that reconnects asks at once) are handed to it first, on that loop.
+     */
     public void onFault(Consumer<Frame> listener) {
-        this.faultListener = listener;
+        fault.eventLoop().execute(() -> {
+            faultListener = listener;
+            for (Frame f; (f = earlyFaults.poll()) != null; ) listener.accept(f);
+        });
     }
 
     /**
@@ -177,8 +184,12 @@ public final class SourceTransport implements AutoCloseable {
                 }
                 if (f.type() == FrameType.FAULT_REQUEST) {
                     Consumer<Frame> l = faultListener;
-                    if (l == null) throw new PagePathException("FAULT_REQUEST before post-copy started");
-                    l.accept(f.retain());
+                    if (l == null) {
+                        if (earlyFaults.size() >= 1024) throw new PagePathException("FAULT_REQUESTs before post-copy started");
+                        earlyFaults.add(f.retain());
+                    } else {
+                        l.accept(f.retain());
+                    }
                     return;
                 }
                 if (!isControl) throw new PagePathException("unexpected " + f.type() + " on a bulk channel");
@@ -190,6 +201,7 @@ public final class SourceTransport implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            for (Frame f; (f = earlyFaults.poll()) != null; ) f.release();
             handshake.offer(CLOSED);
             inbox.offer(CLOSED);
             ctx.fireChannelInactive();
