@@ -13,11 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,8 +39,7 @@ class PreCopyMigrationTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        trace = tmp.resolve("trace.csv");
-        Files.writeString(trace, "t,dirty_pages_per_s,cpu\n0,2000,0.1\n1,8000,0.4\n2,500,0.2\n");
+        trace = EveryWorkload.writeTrace(tmp);
         hv = XenHypervisor.open();
     }
 
@@ -53,14 +49,7 @@ class PreCopyMigrationTest {
     }
 
     static Stream<Arguments> workloadsAndPolicies() {
-        List<String> workloads = List.of("idle", "sweep:rate=20k,ws=16M", "random:rate=20k,ws=32M,vcpus=2",
-                "hotcold:rate=40k,ws=32M,hot=1M,hot_share=0.9", "phased:rate=30k,ws=16M,quiet=100ms,burst=100ms,quiet_rate=500",
-                "kv:ws=16M,rps=20k,put=0.3", "cpu:util=0.3", "trace:file=TRACE", "sweep:rate=5k,ws=8M,zero=16M,fill=4096");
-        List<Arguments> out = new ArrayList<>();
-        for (String w : workloads) {
-            for (String p : List.of("xen-default", "downtime-limit")) out.add(Arguments.of(w, p));
-        }
-        return out.stream();
+        return EveryWorkload.crossedWith("xen-default", "downtime-limit");
     }
 
     @ParameterizedTest(name = "{0} with {1}")
