@@ -26,7 +26,6 @@ import io.xmig.dataplane.protocol.VerifyHashes;
 import io.xmig.dataplane.protocol.VerifyRequest;
 
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -207,15 +206,7 @@ public final class DestinationSession {
             postcopyArena = Arena.ofShared();
             stale = PageBitmap.allocate(postcopyArena, hello.guestPages());
         }
-        long[] w = chunk.words();
-        for (int k = 0; k < w.length; k++) {
-            long word = w[k];
-            while (word != 0) {
-                int bit = Long.numberOfTrailingZeros(word);
-                stale.set(chunk.firstPfn() + 64L * k + bit);
-                word &= word - 1;
-            }
-        }
+        chunk.orInto(stale);
     }
 
     synchronized void postcopyStart(PostcopyStart start) {
@@ -282,7 +273,7 @@ public final class DestinationSession {
             long prepagedUsed = 0;
             PageBitmap pre = pump.prepaged();
             for (long p = pre.nextSetBit(0); p >= 0; p = pre.nextSetBit(p + 1)) if (written.get(p)) prepagedUsed++;
-            List<BitmapChunk> chunks = pendingDone.verify() ? chunks(written) : List.of();
+            List<BitmapChunk> chunks = pendingDone.verify() ? BitmapChunk.split(io.xmig.dataplane.protocol.FrameType.WRITTEN_PAGES, written) : List.of();
             long used = prepagedUsed;
             send(out -> new PostcopyComplete(st.faults(), st.pulled(), st.pushed(), st.p50(), st.p99(), st.blocktimeNanos(),
                     used, chunks.size()).encode(out));
@@ -311,7 +302,7 @@ public final class DestinationSession {
             missing = hello.guestPages() - have;
             PageBitmap lacking = PageBitmap.allocate(a, hello.guestPages());
             for (long p = present.nextClearBit(0); p < hello.guestPages(); p = present.nextClearBit(p + 1)) lacking.set(p);
-            for (BitmapChunk c : chunks(lacking, io.xmig.dataplane.protocol.FrameType.RECOVER_MISSING)) send(c::encode);
+            for (BitmapChunk c : BitmapChunk.split(io.xmig.dataplane.protocol.FrameType.RECOVER_MISSING, lacking)) send(c::encode);
         }
         long m = missing;
         send(out -> new io.xmig.dataplane.protocol.RecoverReady(m).encode(out));
@@ -337,29 +328,6 @@ public final class DestinationSession {
         ByteBuf out = fault.alloc().buffer(16 + n * 8);
         io.xmig.dataplane.protocol.FaultRequest.encode(out, pfns, n);
         fault.writeAndFlush(out);
-    }
-
-    private static List<BitmapChunk> chunks(PageBitmap bits) {
-        return chunks(bits, io.xmig.dataplane.protocol.FrameType.WRITTEN_PAGES);
-    }
-
-    private static List<BitmapChunk> chunks(PageBitmap bits, io.xmig.dataplane.protocol.FrameType type) {
-        List<BitmapChunk> out = new ArrayList<>();
-        long words = (bits.pages() + 63) / 64;
-        for (long w0 = 0; w0 < words; w0 += io.xmig.dataplane.protocol.Protocol.MAX_BITMAP_WORDS) {
-            int n = (int) Math.min(io.xmig.dataplane.protocol.Protocol.MAX_BITMAP_WORDS, words - w0);
-            long[] w = new long[n];
-            boolean any = false;
-            for (int k = 0; k < n; k++) {
-                long base = (w0 + k) * 64;
-                long word = 0;
-                for (long p = bits.nextSetBit(base); p >= 0 && p < base + 64; p = bits.nextSetBit(p + 1)) word |= 1L << (p - base);
-                w[k] = word;
-                any |= word != 0;
-            }
-            if (any) out.add(new BitmapChunk(type, w0 * 64, w));
-        }
-        return out;
     }
 
     private void closePump() {

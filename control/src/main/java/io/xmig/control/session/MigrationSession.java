@@ -27,11 +27,8 @@ import io.xmig.dataplane.protocol.PostcopyComplete;
 import io.xmig.dataplane.protocol.PostcopyDone;
 import io.xmig.dataplane.protocol.PostcopyRunning;
 import io.xmig.dataplane.protocol.PostcopyStart;
-import io.xmig.dataplane.protocol.Protocol;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -66,7 +63,6 @@ public final class MigrationSession {
     private final Function<SourceTransport, Verifier> verifierFactory;
     private final Consumer<String> progress;
     private final UUID id = UUID.randomUUID();
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private boolean switched, pausedForSwitch, delivered, destinationHoldsNoCopy;
     private final List<SourceTransport> recovered = new ArrayList<>();
     private final List<PagePipeline> recoveredPipelines = new ArrayList<>();
@@ -262,7 +258,7 @@ public final class MigrationSession {
         long missing = stale.cardinality();
         byte[] context = hv.saveVcpuContext(domid);
         transport.sendControl(b -> new VcpuContext(context).encode(b));
-        for (BitmapChunk c : chunks(stale, FrameType.POSTCOPY_DISCARD)) transport.sendControl(c::encode);
+        for (BitmapChunk c : BitmapChunk.split(FrameType.POSTCOPY_DISCARD, stale)) transport.sendControl(c::encode);
         switched = true;
         transport.sendControl(b -> new PostcopyStart(round, missing).encode(b));
         PostcopyRunning running = expect(transport, FrameType.POSTCOPY_RUNNING, PostcopyRunning::decode);
@@ -307,11 +303,7 @@ public final class MigrationSession {
             try (Arena arena = Arena.ofConfined()) {
                 PageBitmap written = PageBitmap.allocate(arena, pages);
                 for (long k = 0; k < done.writtenChunks(); k++) {
-                    BitmapChunk c = expect(transport, FrameType.WRITTEN_PAGES, b -> BitmapChunk.decode(FrameType.WRITTEN_PAGES, b, pages));
-                    long[] w = c.words();
-                    for (int i = 0; i < w.length; i++) {
-                        for (long word = w[i]; word != 0; word &= word - 1) written.set(c.firstPfn() + 64L * i + Long.numberOfTrailingZeros(word));
-                    }
+                    expect(transport, FrameType.WRITTEN_PAGES, b -> BitmapChunk.decode(FrameType.WRITTEN_PAGES, b, pages)).orInto(written);
                 }
                 long v0 = System.nanoTime();
                 Verifier verifier = verifierFactory.apply(transport);
@@ -379,11 +371,7 @@ public final class MigrationSession {
             try {
                 if (f.type() == FrameType.RECOVER_READY) break;
                 if (f.type() != FrameType.RECOVER_MISSING) throw new MigrationFailedException("expected RECOVER_MISSING, got " + f.type());
-                BitmapChunk c = BitmapChunk.decode(FrameType.RECOVER_MISSING, f.body(), pages);
-                long[] w = c.words();
-                for (int i = 0; i < w.length; i++) {
-                    for (long word = w[i]; word != 0; word &= word - 1) stale.set(c.firstPfn() + 64L * i + Long.numberOfTrailingZeros(word));
-                }
+                BitmapChunk.decode(FrameType.RECOVER_MISSING, f.body(), pages).orInto(stale);
             } finally {
                 f.release();
             }
@@ -400,24 +388,6 @@ public final class MigrationSession {
         tt.sendControl(b -> new PostcopyDone(0, options.verify()).encode(b));
         PostcopyComplete done = expect(tt, FrameType.POSTCOPY_COMPLETE, PostcopyComplete::decode);
         return new Recovery(tt, faults, done, pushed);
-    }
-
-    /** The set pages of {@code bits} as bitmap chunks of {@code type}, leaving out chunks with nothing set. */
-    static List<BitmapChunk> chunks(PageBitmap bits, FrameType type) {
-        List<BitmapChunk> out = new ArrayList<>();
-        long words = (bits.pages() + 63) / 64;
-        MemorySegment seg = bits.segment();
-        for (long w0 = 0; w0 < words; w0 += Protocol.MAX_BITMAP_WORDS) {
-            int n = (int) Math.min(Protocol.MAX_BITMAP_WORDS, words - w0);
-            long[] w = new long[n];
-            boolean any = false;
-            for (int k = 0; k < n; k++) {
-                w[k] = seg.get(WORD, (w0 + k) * Long.BYTES);
-                any |= w[k] != 0;
-            }
-            if (any) out.add(new BitmapChunk(type, w0 * 64, w));
-        }
-        return out;
     }
 
     private static void abort(SourceTransport transport, String why) {

@@ -70,6 +70,22 @@ public class PageBitmap {
         bits.set(WORD, off, bits.get(WORD, off) & ~(1L << (pfn & 63)));
     }
 
+    /** Word {@code w} (pages 64 w .. 64 w + 63, page 64 w + i in bit i). */
+    public final long word(long w) {
+        return bits.get(WORD, w * Long.BYTES);
+    }
+
+    /** Sets the pages of {@code mask} in word {@code w}; bits past {@link #pages()} must not be set. */
+    public final void orWord(long w, long mask) {
+        long off = w * Long.BYTES;
+        bits.set(WORD, off, bits.get(WORD, off) | mask);
+    }
+
+    /** Number of 64-page words. */
+    public final long words() {
+        return words;
+    }
+
     /** Sets every page of the bitmap (bits past {@link #pages()} stay zero). */
     public final void setAll() {
         bits.fill((byte) 0xff);

@@ -2,7 +2,11 @@ package io.xmig.dataplane.protocol;
 
 import io.netty.buffer.ByteBuf;
 
+import io.xmig.dataplane.hypervisor.PageBitmap;
+
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -22,6 +26,24 @@ public record BitmapChunk(FrameType type, long firstPfn, long[] words) {
         }
         if (firstPfn < 0 || (firstPfn & 63) != 0) throw new IllegalArgumentException("firstPfn " + firstPfn);
         if (words.length < 1 || words.length > Protocol.MAX_BITMAP_WORDS) throw new IllegalArgumentException(words.length + " words");
+    }
+
+    /** The set pages of {@code bits} as chunks of {@code type}, leaving out chunks with nothing set. */
+    public static List<BitmapChunk> split(FrameType type, PageBitmap bits) {
+        List<BitmapChunk> out = new ArrayList<>();
+        for (long w0 = 0; w0 < bits.words(); w0 += Protocol.MAX_BITMAP_WORDS) {
+            int n = (int) Math.min(Protocol.MAX_BITMAP_WORDS, bits.words() - w0);
+            long[] w = new long[n];
+            boolean any = false;
+            for (int k = 0; k < n; k++) any |= (w[k] = bits.word(w0 + k)) != 0;
+            if (any) out.add(new BitmapChunk(type, w0 * 64, w));
+        }
+        return out;
+    }
+
+    /** Sets this chunk's pages in {@code bits} (a bitmap of the guest the chunk was decoded against). */
+    public void orInto(PageBitmap bits) {
+        for (int k = 0; k < words.length; k++) if (words[k] != 0) bits.orWord(firstPfn / 64 + k, words[k]);
     }
 
     public void encode(ByteBuf out) {

@@ -61,6 +61,22 @@ class PostcopyFramesMalformedTest {
     }
 
     @Test
+    void aBitmapSplitIntoChunksIsRebuiltExactly() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            long pages = 600_000;                                 // more than one chunk's 524,288 pages
+            var bits = io.xmig.dataplane.hypervisor.PageBitmap.allocate(arena, pages);
+            for (long p : new long[]{0, 63, 64, 4095, 524_287, 524_288, pages - 1}) bits.set(p);
+            var chunks = BitmapChunk.split(FrameType.POSTCOPY_DISCARD, bits);
+            assertThat(chunks).hasSize(2);
+            var rebuilt = io.xmig.dataplane.hypervisor.PageBitmap.allocate(arena, pages);
+            for (BitmapChunk c : chunks) BitmapChunk.decode(FrameType.POSTCOPY_DISCARD, body(c::encode), pages).orInto(rebuilt);
+            assertThat(rebuilt.sameBits(bits)).isTrue();
+            assertThat(BitmapChunk.split(FrameType.WRITTEN_PAGES, io.xmig.dataplane.hypervisor.PageBitmap.allocate(arena, 100)))
+                    .as("nothing set: no chunk").isEmpty();
+        }
+    }
+
+    @Test
     void aBitmapChunkThatIsMisalignedEmptyShortOrBeyondTheGuestIsRefused() {
         // first_pfn not a multiple of 64
         ByteBuf misaligned = buf().writeLong(3).writeInt(1).writeInt(0).writeLong(1);
