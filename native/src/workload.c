@@ -180,7 +180,8 @@ int workload_parse(const char *spec, uint64_t default_seed, uint64_t domain_page
     uint64_t ws_bytes = 0, hot_bytes = 0, zero_bytes = 0;
     char trace_path[400] = "";
 
-    for (char *kv = params ? strtok(params, ",") : NULL; kv; kv = strtok(NULL, ",")) {
+    char *save = NULL;                              /* strtok_r: domains are created from many threads */
+    for (char *kv = params ? strtok_r(params, ",", &save) : NULL; kv; kv = strtok_r(NULL, ",", &save)) {
         char *v = strchr(kv, '=');
         if (!v) return fail("workload parameter '%s' needs a value (key=value)%s", kv, "");
         *v++ = 0;
