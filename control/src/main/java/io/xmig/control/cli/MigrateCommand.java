@@ -9,6 +9,7 @@ import io.xmig.control.session.LocalMigration;
 import io.xmig.control.session.MigrationOptions;
 import io.xmig.control.session.MigrationOutcome;
 import io.xmig.control.session.MigrationSession;
+import io.xmig.control.telemetry.ForecastFeed;
 import io.xmig.dataplane.hypervisor.GuestMemory;
 import io.xmig.dataplane.hypervisor.GuestSimulator;
 import io.xmig.dataplane.hypervisor.SimCounters;
@@ -80,6 +81,21 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No per-round progress lines.")
     boolean quiet;
 
+    @picocli.CommandLine.Mixin
+    ForecastOptions forecast;
+
+    @Option(names = "--start-when", defaultValue = "now",
+            description = "now, or quiet: wait for the forecast quiet window (xmig plan's advice; needs --bandwidth) "
+                    + "up to --max-wait (default: ${DEFAULT-VALUE}).")
+    String startWhen;
+
+    @Option(names = "--max-wait", defaultValue = "30s", description = "With --start-when quiet: the longest wait (default: ${DEFAULT-VALUE}).")
+    String maxWait;
+
+    @Option(names = "--forecast-warmup", defaultValue = "2s",
+            description = "With a forecast: how long the feed samples the guest before the migration starts (default: ${DEFAULT-VALUE}).")
+    String warmup;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
@@ -91,10 +107,22 @@ final class MigrateCommand implements Callable<Integer> {
             options = new MigrationOptions(Policies.create(policy), policy, channels, Sizes.bytes(bandwidth), verify,
                     Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT)),
                     Duration.parse("PT" + reconnectTimeout.toUpperCase(java.util.Locale.ROOT)));
+            forecast.validate();
         } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         java.util.function.Consumer<String> progress = quiet ? s -> { } : s -> { err.println("xmig: " + s); err.flush(); };
+        boolean quietStart = switch (startWhen) {
+            case "now" -> false;
+            case "quiet" -> true;
+            default -> throw new ParameterException(spec.commandLine(), "--start-when takes now or quiet, not '" + startWhen + "'");
+        };
+        if (quietStart && options.bandwidthBytesPerSecond() == 0) {
+            throw new ParameterException(spec.commandLine(), "--start-when quiet needs --bandwidth: the plan predicts against the link's speed");
+        }
+        // a feed runs whenever a forecast is used: the predictive policy, or a quiet start
+        boolean forecasting = quietStart || options.policy() instanceof io.xmig.control.policy.PredictivePolicy;
+        Duration wait = duration("--max-wait", maxWait), warm = duration("--forecast-warmup", warmup);
         try (XenHypervisor hv = XenHypervisor.open()) {
             GuestSimulator sim = hv.simulator().orElseThrow(() ->
                     new IllegalStateException("migrating an existing Xen domain is not supported yet; run with the simulator"));
@@ -103,17 +131,23 @@ final class MigrateCommand implements Callable<Integer> {
             MigrationReport.KvLatency kv = null;
             long destSteps = -1;
             int source;
+            ForecastFeed feed;
             if (target.local) {
                 boolean kvGuest = workload.startsWith("kv");
+                if (forecasting) forecast.prepare(hv, pages, workload, seed, err);
                 source = sim.createDomain(pages, workload, seed);
+                feed = forecasting ? startFeed(hv, source, pages, options, warm, quietStart, wait, err, progress) : null;
                 RequestLatency before = null;
                 if (kvGuest) {                               // a window of normal service to compare with
                     sim.latencyHistogram(source, true);
                     Thread.sleep(500);
                     before = RequestLatency.of(sim.latencyHistogram(source, true));
                 }
-                LocalMigration.Result r = LocalMigration.migrate(hv, source, options, progress,
-                        session -> listenForSwitch(session, err));
+                ForecastFeed f = feed;
+                LocalMigration.Result r = LocalMigration.migrate(hv, source, options, progress, session -> {
+                    listenForSwitch(session, err);
+                    if (f != null) session.forecasts(f.forecaster(), f::latest);
+                });
                 outcome = r.outcome();
                 if (r.destinationDomid() >= 0) {
                     long[] during = kvGuest ? RequestLatency.sum(sim.latencyHistogram(source, true),
@@ -130,25 +164,74 @@ final class MigrateCommand implements Callable<Integer> {
                 }
             } else {
                 InetSocketAddress peer = parseAddress(target.to);
+                if (forecasting) forecast.prepare(hv, pages, workload, seed, err);
                 source = sim.createDomain(pages, workload, seed);
+                feed = forecasting ? startFeed(hv, source, pages, options, warm, quietStart, wait, err, progress) : null;
                 MigrationSession session = new MigrationSession(hv, source, peer, options,
                         t -> new HashVerifier(hv.memory(source), t, options.peerTimeout()), progress);
                 listenForSwitch(session, err);
+                if (feed != null) session.forecasts(feed.forecaster(), feed::latest);
                 outcome = session.run();
+            }
+            if (feed != null) {
+                ForecastFeed.Stats st = feed.stats();
+                progress.accept(String.format(java.util.Locale.ROOT, "forecast: %s, %d samples, inference p50 %.3f ms, p99 %.3f ms, "
+                        + "feed thread %.2f %% of a core", feed.forecaster(), st.samples(), st.p50Micros() / 1e3,
+                        st.p99Micros() / 1e3, st.cpuShareOfACore() * 100));
+                feed.close();
             }
             sourceAfter = sim.counters(source);
             sim.destroy(source);
-            new Summary(outcome, workload, sourceAfter, destAfter, destSteps, kv).print(out);
-            if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter, kv));
+            new Summary(outcome, workload, sourceAfter, destAfter, destSteps, kv, startWaitMs).print(out);
+            if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter, kv, startWaitMs));
             return outcome.status() == MigrationOutcome.Status.COMPLETED ? 0 : 1;
         }
     }
+
+    private Duration duration(String option, String text) {
+        try {
+            return Duration.parse("PT" + text.toUpperCase(java.util.Locale.ROOT));
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new ParameterException(spec.commandLine(), option + " takes a duration such as 30s, not '" + text + "'");
+        }
+    }
+
+    /**
+     * Starts the forecast feed on the new guest, lets it warm up, and with {@code --start-when quiet} waits for the
+     * quiet window. On a failure the guest is destroyed by the caller's error path.
+     */
+    private ForecastFeed startFeed(XenHypervisor hv, int source, long pages, MigrationOptions options, Duration warm,
+                                   boolean quietStart, Duration wait, PrintWriter err,
+                                   java.util.function.Consumer<String> progress) throws InterruptedException {
+        ForecastFeed feed;
+        try {
+            feed = forecast.start(hv, source, err);
+        } catch (IllegalArgumentException e) {
+            hv.simulator().orElseThrow().destroy(source);
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        long warmSamples = Math.max(1, warm.toMillis() / 250);
+        feed.awaitSamples(warmSamples, warm.plusSeconds(5));
+        progress.accept("forecast: " + feed.forecaster() + ", " + feed.samples() + " samples before the start");
+        if (quietStart) {
+            long zero = io.xmig.control.plan.PlanInputs.countZeroPages(hv.memory(source));
+            long waited = io.xmig.control.plan.QuietStart.await(feed, options.policy(), options.policySpec(),
+                    f -> new io.xmig.control.plan.PlanInputs(pages, zero, (int) GuestMemory.PAGE_SIZE,
+                            options.bandwidthBytesPerSecond(), f, io.xmig.control.policy.PredictivePolicy.DEFAULT_OVERHEAD_NANOS / 1e9),
+                    wait, progress);
+            startWaitMs = waited;
+        }
+        return feed;
+    }
+
+    private Long startWaitMs;
 
     /**
      * The manual switch: while the migration runs, a line on standard input — {@code postcopy}, {@code stop} or
      * {@code abort} — takes effect at the end of the current round.
      */
     static void listenForSwitch(MigrationSession session, PrintWriter err) {
+        if (!Boolean.parseBoolean(System.getProperty("xmig.switch.stdin", "true"))) return;  // tests: stdin is surefire's
         Thread t = Thread.ofPlatform().daemon().name("xmig-switch-input").start(() -> {
             try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in))) {
                 for (String line; (line = in.readLine()) != null; ) {

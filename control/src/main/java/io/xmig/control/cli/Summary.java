@@ -9,16 +9,20 @@ import java.util.List;
 
 /** The end-of-migration summary a person reads, and the JSON report built from the same outcome. */
 record Summary(MigrationOutcome o, String workload, SimCounters source, SimCounters destination, long destinationSteps,
-               MigrationReport.KvLatency kv) {
+               MigrationReport.KvLatency kv, Long startWaitMs) {
 
     void print(PrintWriter out) {
-        MigrationReport r = report(o, workload, source, destination, kv);
+        MigrationReport r = report(o, workload, source, destination, kv, startWaitMs);
         out.printf("xmig migrate: %s%n", r.status().name().toLowerCase(java.util.Locale.ROOT));
         out.printf("  guest     %d MiB, workload %s%n", r.guestBytes() >> 20, workload);
         out.printf("  policy    %s, %d channel(s), bandwidth %s%n", r.policy(), r.channels(),
                 r.bandwidthLimitBytesPerS() == null ? "unlimited" : String.format("%.1f MiB/s", r.bandwidthLimitBytesPerS() / 1048576.0));
         out.printf("  sent      %d pages (%d zero), %.1f MiB = %.2f x guest memory, in %d round(s)%n", r.pagesSent(),
                 r.zeroPages(), r.bytesSent() / 1048576.0, (double) r.bytesSent() / r.guestBytes(), r.rounds().size());
+        if (r.forecaster() != null) {
+            out.printf("  forecast  %s%s%n", r.forecaster(), r.startWaitMs() == null ? ""
+                    : String.format(", started after waiting %.0f ms for the quiet window", r.startWaitMs()));
+        }
         if (r.switchover() != null) {
             out.printf("  switch    %s after round %d: %s%n", r.switchover().decision(), r.switchover().round(), r.switchover().reason());
         }
@@ -49,9 +53,10 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
     }
 
     static MigrationReport report(MigrationOutcome o, String workload, SimCounters source, SimCounters destination,
-                                  MigrationReport.KvLatency kv) {
+                                  MigrationReport.KvLatency kv, Long startWaitMs) {
         double stall = Math.max(source == null ? 0 : source.maxStallNs(), destination == null ? 0 : destination.maxStallNs()) / 1e6;
-        List<MigrationReport.Round> rounds = o.rounds().stream().map(MigrationReport.Round::of).toList();
+        List<MigrationReport.Round> rounds = new java.util.ArrayList<>();
+        for (int i = 0; i < o.rounds().size(); i++) rounds.add(MigrationReport.Round.of(o.rounds().get(i), o.decisionAfter(i)));
         MigrationReport.Status status = switch (o.status()) {
             case COMPLETED -> MigrationReport.Status.COMPLETED;
             case ABORTED -> MigrationReport.Status.ABORTED;
@@ -66,7 +71,8 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                 o.decision() == null ? null : MigrationReport.Switchover.of(o.decisionRound(), o.decision()),
                 o.verify() == null ? null : new MigrationReport.Verify(o.verify().pagesChecked(), o.verify().pagesDiffering(),
                         MigrationReport.VerifyMethod.of(o.verifyMethod())),
-                o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt(), postcopy(o.postcopy()), kv);
+                o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt(), postcopy(o.postcopy()), kv,
+                o.forecaster(), startWaitMs == null ? null : startWaitMs.doubleValue());
     }
 
     private static MigrationReport.Postcopy postcopy(MigrationOutcome.Postcopy p) {

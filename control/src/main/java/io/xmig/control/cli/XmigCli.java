@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "xmig", mixinStandardHelpOptions = true, versionProvider = XmigCli.Version.class,
         description = "Hybrid pre-copy/post-copy live migration for Xen guests.",
         subcommands = {MigrateCommand.class, AgentCommand.class, DemoCommand.class, DomainsCommand.class,
-                TracesCommand.class, TrainCommand.class, ForecastEvalCommand.class,
+                TracesCommand.class, TrainCommand.class, ForecastEvalCommand.class, PlanCommand.class,
                 CommandLine.HelpCommand.class})
 public final class XmigCli implements Runnable {
 

@@ -16,7 +16,9 @@ import java.util.function.Function;
  *   <li>{@code downtime-limit[:limit=300ms,max-rounds=30,on-cap=abort|stop]} — {@link DowntimeLimitPolicy};</li>
  *   <li>{@code postcopy-only} — {@link PostcopyOnlyPolicy}, no parameters;</li>
  *   <li>{@code postcopy-after-first-pass[:limit=300ms]} — {@link PostcopyAfterFirstPassPolicy};</li>
- *   <li>{@code hybrid-threshold[:share=0.8,rounds=2,limit=300ms,max-rounds=30]} — {@link HybridThresholdPolicy}.</li>
+ *   <li>{@code hybrid-threshold[:share=0.8,rounds=2,limit=300ms,max-rounds=30]} — {@link HybridThresholdPolicy};</li>
+ *   <li>{@code predictive[:limit=300ms,postcopy=yes|no,max-rounds=30,lookahead=5,gain=0.3,overhead=5ms]} —
+ *       {@link PredictivePolicy} (its forecaster is chosen where the session is made, not here).</li>
  * </ul>
  * {@code limit} takes {@code ms} or {@code s} (a bare number is milliseconds, as QEMU's {@code downtime-limit}),
  * fractions allowed; {@code share} is a decimal fraction from 0 to 1.
@@ -38,6 +40,8 @@ public final class Policies {
                 p -> new PostcopyAfterFirstPassPolicy(limit(PostcopyAfterFirstPassPolicy.NAME, p))));
         REGISTRY.put(HybridThresholdPolicy.NAME, new Entry(List.of("share", "rounds", "limit", "max-rounds"),
                 Policies::hybridThreshold));
+        REGISTRY.put(PredictivePolicy.NAME, new Entry(List.of("limit", "postcopy", "max-rounds", "lookahead", "gain", "overhead"),
+                Policies::predictive));
     }
 
     private Policies() {
@@ -110,17 +114,47 @@ public final class Policies {
     private static SwitchPolicy hybridThreshold(Map<String, String> p) {
         String name = HybridThresholdPolicy.NAME;
         double share = HybridThresholdPolicy.DEFAULT_SHARE;
-        if (p.containsKey("share")) {
-            String text = p.get("share");
-            BigDecimal value = text.matches("\\d+(\\.\\d+)?") ? new BigDecimal(text) : BigDecimal.valueOf(-1);
-            if (value.signum() < 0 || value.compareTo(BigDecimal.ONE) > 0) {
-                throw new IllegalArgumentException("policy " + name + ": bad share '" + text
-                        + "'; expected a fraction from 0 to 1 such as 0.8");
-            }
-            share = value.doubleValue();
-        }
+        if (p.containsKey("share")) share = fraction(name, "share", p.get("share"));
         return new HybridThresholdPolicy(share, rounds(name, p, "rounds", HybridThresholdPolicy.DEFAULT_ROUNDS),
                 limit(name, p), rounds(name, p, "max-rounds", HybridThresholdPolicy.DEFAULT_MAX_ROUNDS));
+    }
+
+    private static SwitchPolicy predictive(Map<String, String> p) {
+        String name = PredictivePolicy.NAME;
+        boolean postcopy = true;
+        if (p.containsKey("postcopy")) {
+            postcopy = switch (p.get("postcopy")) {
+                case "yes" -> true;
+                case "no" -> false;
+                default -> throw new IllegalArgumentException("policy " + name + ": bad postcopy '" + p.get("postcopy")
+                        + "'; expected yes or no");
+            };
+        }
+        int lookahead = rounds(name, p, "lookahead", PredictivePolicy.DEFAULT_LOOKAHEAD);
+        if (lookahead > 30) throw new IllegalArgumentException("policy " + name + ": bad lookahead '" + p.get("lookahead")
+                + "'; expected 1 to 30 rounds");
+        double gain = PredictivePolicy.DEFAULT_GAIN;
+        if (p.containsKey("gain")) gain = fraction(name, "gain", p.get("gain"));
+        long overhead = PredictivePolicy.DEFAULT_OVERHEAD_NANOS;
+        if (p.containsKey("overhead")) {
+            overhead = parseDuration(p.get("overhead"));
+            if (overhead < 0 || overhead > 10_000_000_000L) {
+                throw new IllegalArgumentException("policy " + name + ": bad overhead '" + p.get("overhead")
+                        + "'; expected a duration from 0ms to 10s such as 5ms");
+            }
+        }
+        return new PredictivePolicy(limit(name, p), postcopy, rounds(name, p, "max-rounds", DowntimeLimitPolicy.DEFAULT_MAX_ROUNDS),
+                lookahead, gain, overhead);
+    }
+
+    /** A decimal fraction 0..1 as written ("0.8"), or an error naming {@code key}. */
+    private static double fraction(String name, String key, String text) {
+        BigDecimal value = text.matches("\\d+(\\.\\d+)?") ? new BigDecimal(text) : BigDecimal.valueOf(-1);
+        if (value.signum() < 0 || value.compareTo(BigDecimal.ONE) > 0) {
+            throw new IllegalArgumentException("policy " + name + ": bad " + key + " '" + text
+                    + "'; expected a fraction from 0 to 1 such as 0.8");
+        }
+        return value.doubleValue();
     }
 
     /** The {@code limit} parameter, or QEMU's 300 ms when absent. */

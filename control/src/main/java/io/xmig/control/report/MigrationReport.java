@@ -2,6 +2,8 @@ package io.xmig.control.report;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.xmig.control.policy.Decision;
+import io.xmig.control.policy.Estimate;
+import io.xmig.control.policy.Forecast;
 import io.xmig.control.policy.RoundStats;
 
 import java.time.Instant;
@@ -41,6 +43,8 @@ import java.util.Objects;
  * @param startedAt               when the migration started (ISO-8601, UTC)
  * @param postcopy                what post-copy did; null when the migration did not switch to post-copy
  * @param kvLatencyUs             a kv workload's request latency before, during and after the migration; null otherwise
+ * @param forecaster              the forecaster that fed the policy (with the fallback, if one was taken); null when none
+ * @param startWaitMs             how long {@code --start-when quiet} held the start back; null when it was not asked for
  */
 public record MigrationReport(
         @JsonProperty("status") Status status,
@@ -64,7 +68,9 @@ public record MigrationReport(
         @JsonProperty("error") ErrorInfo error,
         @JsonProperty("started_at") Instant startedAt,
         @JsonProperty("postcopy") Postcopy postcopy,
-        @JsonProperty("kv_latency_us") KvLatency kvLatencyUs) {
+        @JsonProperty("kv_latency_us") KvLatency kvLatencyUs,
+        @JsonProperty("forecaster") String forecaster,
+        @JsonProperty("start_wait_ms") Double startWaitMs) {
 
     public MigrationReport {
         Objects.requireNonNull(status, "status");
@@ -108,7 +114,10 @@ public record MigrationReport(
         }
     }
 
-    /** One element of {@code rounds}: what one round sent, and how many pages the CLEAN after it reported. */
+    /**
+     * One element of {@code rounds}: what one round sent, how many pages the CLEAN after it reported, and, for a live
+     * round, the policy's decision after it with the forecast it saw.
+     */
     public record Round(
             @JsonProperty("round") int round,
             @JsonProperty("pages_sent") long pagesSent,
@@ -116,12 +125,85 @@ public record MigrationReport(
             @JsonProperty("bytes_sent") long bytesSent,
             @JsonProperty("pages_dirtied") long pagesDirtied,
             @JsonProperty("ms") double ms,
-            @JsonProperty("bytes_per_s") long bytesPerS) {
+            @JsonProperty("bytes_per_s") long bytesPerS,
+            @JsonProperty("decision") RoundDecision decision,
+            @JsonProperty("forecast") RoundForecast forecast) {
+
+        public Round(int round, long pagesSent, long zeroPages, long bytesSent, long pagesDirtied, double ms, long bytesPerS) {
+            this(round, pagesSent, zeroPages, bytesSent, pagesDirtied, ms, bytesPerS, null, null);
+        }
 
         public static Round of(RoundStats s) {
-            return new Round(s.round(), s.pagesSent(), s.zeroPages(), s.bytesSent(), s.pagesDirtied(),
-                    s.roundNanos() / 1e6, Math.round(s.bandwidthBytesPerSecond()));
+            return of(s, null);
         }
+
+        /** A round with the decision taken after it ({@code null} for the stop-and-copy or post-copy round). */
+        public static Round of(RoundStats s, Decision d) {
+            return new Round(s.round(), s.pagesSent(), s.zeroPages(), s.bytesSent(), s.pagesDirtied(),
+                    s.roundNanos() / 1e6, Math.round(s.bandwidthBytesPerSecond()), d == null ? null : RoundDecision.of(d),
+                    s.forecast().map(RoundForecast::of).orElse(null));
+        }
+    }
+
+    /** {@code rounds[].decision}: what the policy answered after the round, why, and what it estimated. */
+    public record RoundDecision(
+            @JsonProperty("action") String action,
+            @JsonProperty("reason") String reason,
+            @JsonProperty("estimates") List<RoundEstimate> estimates) {
+
+        public RoundDecision {
+            Objects.requireNonNull(action, "action");
+            Objects.requireNonNull(reason, "reason");
+            estimates = estimates == null ? List.of() : List.copyOf(estimates);
+        }
+
+        static RoundDecision of(Decision d) {
+            return new RoundDecision(d.action().name().toLowerCase(Locale.ROOT), d.reason(),
+                    d.estimates().stream().map(RoundEstimate::of).toList());
+        }
+    }
+
+    /** {@code rounds[].decision.estimates[]}: one priced answer (io.xmig.control.policy.Estimate). */
+    public record RoundEstimate(
+            @JsonProperty("action") String action,
+            @JsonProperty("extra_rounds") int extraRounds,
+            @JsonProperty("downtime_ms") double downtimeMs,
+            @JsonProperty("bytes") long bytes,
+            @JsonProperty("time_ms") double timeMs,
+            @JsonProperty("remote_faults") double remoteFaults,
+            @JsonProperty("meets_target") boolean meetsTarget) {
+
+        static RoundEstimate of(Estimate e) {
+            return new RoundEstimate(e.action().name().toLowerCase(Locale.ROOT), e.extraRounds(), round3(e.downtimeMs()),
+                    e.bytes(), round3(e.timeMs()), round3(e.remoteFaults()), e.meetsTarget());
+        }
+    }
+
+    /** {@code rounds[].forecast}: the forecast the policy saw after the round. */
+    public record RoundForecast(
+            @JsonProperty("forecaster") String forecaster,
+            @JsonProperty("interval_ms") long intervalMs,
+            @JsonProperty("dirty_pages_per_s") List<Double> dirtyPagesPerS,
+            @JsonProperty("cpu_util") List<Double> cpuUtil,
+            @JsonProperty("working_set_pages") long workingSetPages) {
+
+        public RoundForecast {
+            Objects.requireNonNull(forecaster, "forecaster");
+            dirtyPagesPerS = List.copyOf(dirtyPagesPerS);
+            cpuUtil = List.copyOf(cpuUtil);
+        }
+
+        static RoundForecast of(Forecast f) {
+            List<Double> d = new ArrayList<>(), c = new ArrayList<>();
+            for (double v : f.horizon().dirtySeries()) d.add((double) Math.round(v));
+            for (double v : f.horizon().cpuSeries()) c.add(round3(v));
+            return new RoundForecast(f.forecaster(), f.horizon().intervalMillis(), d, c, f.workingSetPages());
+        }
+    }
+
+    /** Three decimals: the report carries estimates, not false precision. */
+    private static double round3(double v) {
+        return Math.round(v * 1000) / 1000.0;
     }
 
     /**
@@ -222,6 +304,8 @@ public record MigrationReport(
         private Instant startedAt;
         private Postcopy postcopy;
         private KvLatency kvLatencyUs;
+        private String forecaster;
+        private Double startWaitMs;
 
         private Builder() {
         }
@@ -252,12 +336,14 @@ public record MigrationReport(
         public Builder startedAt(Instant v) { startedAt = v; return this; }
         public Builder postcopy(Postcopy v) { postcopy = v; return this; }
         public Builder kvLatencyUs(KvLatency v) { kvLatencyUs = v; return this; }
+        public Builder forecaster(String v) { forecaster = v; return this; }
+        public Builder startWaitMs(Double v) { startWaitMs = v; return this; }
 
         public MigrationReport build() {
             long bytes = guestBytes != null ? guestBytes : guestPages * pageSize;
             return new MigrationReport(status, policy, workload, guestPages, bytes, pageSize, channels,
                     bandwidthLimitBytesPerS, bytesSent, pagesSent, zeroPages, rounds, totalTimeMs, downtimeMs, verifyMs,
-                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy, kvLatencyUs);
+                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy, kvLatencyUs, forecaster, startWaitMs);
         }
     }
 }

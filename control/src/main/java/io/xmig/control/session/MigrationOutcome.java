@@ -9,13 +9,15 @@ import java.util.List;
 
 /**
  * How a migration ended and what it did, as the session measured it; {@link io.xmig.control.report} turns it into the
- * JSON report. Immutable; built by the session thread through {@link Builder}.
+ * JSON report: {@code rounds} holds every round (live ones, then the stop-and-copy or post-copy round) and
+ * {@code decisions} the policy's answer after each live round, in the same order; {@code forecaster} names what fed the
+ * policy (null: none). Immutable; built by the session thread through {@link Builder}.
  */
 public record MigrationOutcome(Status status, String policy, int channels, long bandwidthLimit, long guestPages,
                                int pageSize, List<RoundStats> rounds, Decision decision, int decisionRound,
                                long totalNanos, long downtimeNanos, long destinationResumeNanos,
                                String verifyMethod, Verifier.Result verify, long verifyNanos, String error,
-                               Instant startedAt, Postcopy postcopy) {
+                               Instant startedAt, Postcopy postcopy, List<Decision> decisions, String forecaster) {
 
     /**
      * What post-copy did: the round after which it switched (-1: before any), faults the destination took and the
@@ -28,6 +30,11 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
                            long prepagedSent, long prepagedUsed, long postcopyNanos, long missingAtResume) {}
 
     public enum Status { COMPLETED, ABORTED, FAILED }
+
+    /** The policy's answer after live round {@code i}, or null for the stop-and-copy / post-copy round. */
+    public Decision decisionAfter(int i) {
+        return i < decisions.size() ? decisions.get(i) : null;
+    }
 
     public long bytesSent() { return rounds.stream().mapToLong(RoundStats::bytesSent).sum(); }
     public long pagesSent() { return rounds.stream().mapToLong(RoundStats::pagesSent).sum(); }
@@ -46,13 +53,16 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
         private Verifier.Result verify;
         private long verifyNanos;
         private Postcopy postcopy;
+        private final List<Decision> decisions = new ArrayList<>();
+        private String forecaster;
 
         Builder(MigrationOptions options) {
             this.options = options;
         }
 
         void guestPages(long pages, int pageSize) { this.guestPages = pages; this.pageSize = pageSize; }
-        void round(RoundStats r) { rounds.add(r); }
+        void round(RoundStats r, Decision d) { rounds.add(r); decisions.add(d); }
+        void forecaster(String f) { forecaster = f; }
         void finalRound(RoundStats r) { rounds.add(r); }
         void decision(Decision d, int round) { decision = d; decisionRound = round; }
         void postcopy(Postcopy p) { postcopy = p; }
@@ -73,7 +83,7 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
         private MigrationOutcome build(Status s, long total, long downtime, long resume, String error) {
             return new MigrationOutcome(s, options.policySpec(), options.channels(), options.bandwidthBytesPerSecond(),
                     guestPages, pageSize, List.copyOf(rounds), decision, decisionRound, total, downtime, resume,
-                    verifyMethod, verify, verifyNanos, error, startedAt, postcopy);
+                    verifyMethod, verify, verifyNanos, error, startedAt, postcopy, List.copyOf(decisions), forecaster);
         }
     }
 }

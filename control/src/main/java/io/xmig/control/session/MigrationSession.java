@@ -2,6 +2,7 @@ package io.xmig.control.session;
 
 import io.xmig.control.policy.Action;
 import io.xmig.control.policy.Decision;
+import io.xmig.control.policy.Forecast;
 import io.xmig.control.policy.RoundStats;
 import io.xmig.dataplane.hypervisor.DirtyBitmap;
 import io.xmig.dataplane.hypervisor.DirtyLog;
@@ -38,6 +39,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The source's side of one pre-copy migration, Xen's {@code send_memory_live} loop with a {@link
@@ -67,6 +69,18 @@ public final class MigrationSession {
     private final List<SourceTransport> recovered = new ArrayList<>();
     private final List<PagePipeline> recoveredPipelines = new ArrayList<>();
     private volatile Decision requested;
+    private Supplier<Optional<Forecast>> forecasts = Optional::empty;
+    private String forecaster;
+
+    /**
+     * Where the policy's forecasts come from: {@code source} is asked once per round, on the session thread, right after
+     * the round's CLEAN (a {@link io.xmig.control.telemetry.ForecastFeed} answers with its latest forecast);
+     * {@code forecaster} names it in the report. Call before {@link #run()}.
+     */
+    public void forecasts(String forecaster, Supplier<Optional<Forecast>> source) {
+        this.forecaster = forecaster;
+        this.forecasts = source;
+    }
 
     /**
      * The operator's switch: at the end of the current round (or before round 0) the session acts on {@code action}
@@ -102,6 +116,7 @@ public final class MigrationSession {
         long pages = hv.guestPages(domid);
         int pageSize = (int) GuestMemory.PAGE_SIZE;
         out.guestPages(pages, pageSize);
+        out.forecaster(forecaster);
         DirtyLog log = hv.dirtyLog(domid);
         boolean logDirty = false, paused = false, resumeSent = false;
         switched = false;
@@ -133,10 +148,10 @@ public final class MigrationSession {
                 double bw = roundNanos > 0 ? sent.bytes() * 1e9 / roundNanos : 0;
                 RoundStats stats = new RoundStats(round, sent.pages(), sent.zeroPages(), sent.bytes(), cleaned.dirtyCount(),
                         roundNanos, System.nanoTime() - start, bw, cleaned.dirtyCount() * pageSize, pages, pageSize, 0,
-                        Optional.empty());
+                        forecasts.get());
                 history.add(stats);
-                out.round(stats);
                 decision = orRequested(options.policy().decide(stats, List.copyOf(history)));
+                out.round(stats, decision);
                 progress.accept(String.format("round %d: %d pages (%.1f MiB, %d zero) in %.0f ms at %.1f MiB/s; %d dirtied -> %s",
                         round, sent.pages(), sent.bytes() / 1048576.0, sent.zeroPages(), roundNanos / 1e6, bw / 1048576.0,
                         cleaned.dirtyCount(), decision.action()));

@@ -23,7 +23,9 @@ import java.lang.foreign.Arena;
  *   <li><b>CPU</b>: the increase of {@link SimCounters#cpuNs()} (CPU time of the vCPU threads) divided by the wall
  *       time and by the number of vCPUs.</li>
  * </ul>
- * Hot-set size and bandwidth are 0: nothing measures them outside a migration yet. Used by one thread.
+ * <li><b>Working set</b> ({@code hot_set_pages} of the sample), when a window is asked for: the distinct pages
+ *     written over the last {@code windowSamples} intervals ({@link WorkingSetWindow}); 0 otherwise.</li>
+ * Bandwidth is 0: the sampler does not see a migration. Used by one thread.
  */
 public final class GuestSampler implements AutoCloseable {
     /** Where the dirty-page count of a sample comes from. */
@@ -43,10 +45,18 @@ public final class GuestSampler implements AutoCloseable {
     private final Arena arena;
     private final PageBitmap written;
     private final int vcpus;
+    private final WorkingSetWindow window;
     private long lastWall, lastCpu, start;
     private boolean closed;
 
     public GuestSampler(XenHypervisor hv, int domid, DirtySource source) {
+        this(hv, domid, source, 0);
+    }
+
+    /**
+     * @param windowSamples intervals over which the working set is measured (e.g. 40 × 250 ms = 10 s); 0 = not measured
+     */
+    public GuestSampler(XenHypervisor hv, int domid, DirtySource source, int windowSamples) {
         this.hv = hv;
         this.sim = hv.simulator().orElseThrow(() -> new IllegalStateException("the telemetry sampler needs the simulator's CPU counters"));
         this.domid = domid;
@@ -55,6 +65,7 @@ public final class GuestSampler implements AutoCloseable {
         this.bitmap = hv.newDirtyBitmap(pages);
         this.arena = Arena.ofShared();
         this.written = source == DirtySource.WRITTEN_PAGES ? PageBitmap.allocate(arena, pages) : null;
+        this.window = windowSamples > 0 ? new WorkingSetWindow(arena, pages, windowSamples) : null;
         this.log = hv.dirtyLog(domid);
         try {
             if (source == DirtySource.LOG_DIRTY) {
@@ -93,8 +104,10 @@ public final class GuestSampler implements AutoCloseable {
         double util = Math.max(0, (cpu - lastCpu) / wallNs / vcpus);
         lastWall = now;
         lastCpu = cpu;
+        long workingSet = window == null ? 0 : window.add(source == DirtySource.LOG_DIRTY ? bitmap : written);
         // rounded to 0.1 page/s and 1e-5 of a CPU: far below the noise, and it keeps the CSV short
-        return TelemetrySample.of(Math.round((now - start) / 1e6), Math.round(rate * 10) / 10.0, Math.round(util * 1e5) / 1e5);
+        return new TelemetrySample(Math.round((now - start) / 1e6), Math.round(rate * 10) / 10.0, Math.round(util * 1e5) / 1e5,
+                workingSet, 0);
     }
 
     @Override

@@ -13,7 +13,7 @@ class PoliciesTest {
     @Test
     void names() {
         assertThat(Policies.names()).containsExactly("xen-default", "downtime-limit", "postcopy-only",
-                "postcopy-after-first-pass", "hybrid-threshold");
+                "postcopy-after-first-pass", "hybrid-threshold", "predictive");
     }
 
     @Test
@@ -106,17 +106,17 @@ class PoliciesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "  ", "xen", "Xen-Default", "downtime", "postcopy", "hybrid", "Postcopy-Only", "predictive"})
+    @ValueSource(strings = {"", "  ", "xen", "Xen-Default", "downtime", "postcopy", "hybrid", "Postcopy-Only", "Predictive"})
     void unknownNamesListTheValidOnes(String spec) {
         assertThatThrownBy(() -> Policies.create(spec)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("valid policies: xen-default, downtime-limit, postcopy-only, postcopy-after-first-pass, hybrid-threshold")
+                .hasMessageContaining("valid policies: xen-default, downtime-limit, postcopy-only, postcopy-after-first-pass, hybrid-threshold, predictive")
                 .hasMessageNotContaining("\n");
     }
 
     @Test
     void unknownPolicyNamesTheCulprit() {
-        assertThatThrownBy(() -> Policies.create("predictive:model=x"))
-                .hasMessage("unknown policy 'predictive'; valid policies: xen-default, downtime-limit, postcopy-only, postcopy-after-first-pass, hybrid-threshold");
+        assertThatThrownBy(() -> Policies.create("oracle:model=x"))
+                .hasMessage("unknown policy 'oracle'; valid policies: xen-default, downtime-limit, postcopy-only, postcopy-after-first-pass, hybrid-threshold, predictive");
     }
 
     @Test

@@ -24,7 +24,7 @@ class ReportWriterTest {
     static final List<String> TOP_LEVEL = List.of("status", "policy", "workload", "guest_pages", "guest_bytes", "page_size",
             "channels", "bandwidth_limit_bytes_per_s", "bytes_sent", "pages_sent", "zero_pages", "rounds",
             "total_time_ms", "downtime_ms", "verify_ms", "guest_max_stall_ms", "switch", "verify", "error", "started_at",
-            "postcopy", "kv_latency_us");
+            "postcopy", "kv_latency_us", "forecaster", "start_wait_ms");
 
     static MigrationReport completed() {
         RoundStats r0 = new RoundStats(0, 262_144, 200_000, 253_000_000, 9_000, 2_500_000_000L, 2_500_000_000L,
@@ -68,6 +68,26 @@ class ReportWriterTest {
         }
     }
 
+    /** A predictive round: the decision with its estimates and the forecast it saw survive the round trip. */
+    @Test
+    void decisionsAndForecastsRoundTrip() {
+        io.xmig.control.policy.Forecast f = new io.xmig.control.policy.Forecast("lstm(bundled)",
+                new io.xmig.predictor.HorizonForecast(0, 250, new double[]{1200.4, 800}, new double[]{0.5, 0.25}), 4096);
+        RoundStats r0 = new RoundStats(0, 1024, 0, 4_200_000, 300, 100_000_000L, 100_000_000L,
+                RoundStats.bytesPerSecond(4_200_000, 100_000_000L), 300L * 4096, 1024, 4096, 0, Optional.of(f));
+        Decision d = new Decision(io.xmig.control.policy.Action.CONTINUE_PRECOPY, "wait: a quiet spell is coming",
+                List.of(new io.xmig.control.policy.Estimate(io.xmig.control.policy.Action.STOP_AND_COPY, 0, 29.6, 1_228_800,
+                        29.6, 0, false)));
+        MigrationReport report = MigrationReport.builder().status(MigrationReport.Status.ABORTED).policy("predictive")
+                .guestPages(1024).pageSize(4096).channels(1).round(MigrationReport.Round.of(r0, d))
+                .forecaster("lstm(bundled)").startWaitMs(750.0).startedAt(Instant.EPOCH).build();
+        String json = ReportWriter.toJson(report);
+        assertThat(ReportWriter.fromJson(json)).isEqualTo(report);
+        assertThat(json).contains("\"action\": \"continue_precopy\"").contains("\"meets_target\": false")
+                .containsPattern("\"dirty_pages_per_s\": \\[\\s*1200.0,\\s*800.0\\s*]").contains("\"working_set_pages\": 4096")
+                .contains("\"forecaster\": \"lstm(bundled)\"").contains("\"start_wait_ms\": 750.0");
+    }
+
     @Test
     void topLevelFieldsAreExactlyTheDocumentedOnes() throws Exception {
         JsonNode node = new ObjectMapper().readTree(ReportWriter.toJson(failed()));
@@ -93,7 +113,8 @@ class ReportWriterTest {
         assertThat(json).containsPattern("\"verify\": \\{\\s*\"pages_checked\": 262144,\\s*\"pages_differing\": 0,"
                 + "\\s*\"method\": \"xxh64\"\\s*}");
         assertThat(json).containsPattern("\\{\\s*\"round\": 0,\\s*\"pages_sent\": 262144,\\s*\"zero_pages\": 200000,"
-                + "\\s*\"bytes_sent\": 253000000,\\s*\"pages_dirtied\": 9000,\\s*\"ms\": 2500.0,\\s*\"bytes_per_s\": 101200000\\s*}");
+                + "\\s*\"bytes_sent\": 253000000,\\s*\"pages_dirtied\": 9000,\\s*\"ms\": 2500.0,\\s*\"bytes_per_s\": 101200000,"
+                + "\\s*\"decision\": null,\\s*\"forecast\": null\\s*}");
     }
 
     @Test
