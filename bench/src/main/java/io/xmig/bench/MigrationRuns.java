@@ -60,12 +60,25 @@ final class MigrationRuns {
     /** Migrates a new {@code pages}-page guest running {@code workload} (seed {@code rep}) under {@code policy}. */
     static Measured migrate(Hypervisor hv, GuestSimulator sim, long pages, String workload, String policy, int rep)
             throws InterruptedException {
-        MigrationOptions options = new MigrationOptions(Policies.create(policy), policy, CHANNELS, BANDWIDTH, true,
+        return migrate(hv, sim, pages, workload, policy, rep, BANDWIDTH, domid -> { }, session -> { });
+    }
+
+    /**
+     * As {@link #migrate(Hypervisor, GuestSimulator, long, String, String, int)} at {@code bandwidth}, with two hooks:
+     * {@code created} gets the new source guest's domid before anything else happens (a forecast feed starts there),
+     * {@code onStart} gets the session before it runs (to hand it the feed's forecasts).
+     */
+    static Measured migrate(Hypervisor hv, GuestSimulator sim, long pages, String workload, String policy, int rep,
+                            long bandwidth, java.util.function.IntConsumer created,
+                            java.util.function.Consumer<io.xmig.control.session.MigrationSession> onStart)
+            throws InterruptedException {
+        MigrationOptions options = new MigrationOptions(Policies.create(policy), policy, CHANNELS, bandwidth, true,
                 Duration.ofSeconds(30));
         boolean kv = workload.startsWith("kv");
         int source = sim.createDomain(pages, workload, rep);
         int dest = -1;
         try (Arena arena = Arena.ofConfined()) {
+            created.accept(source);
             RequestLatency before = null;
             if (kv) {
                 sim.latencyHistogram(source, true);
@@ -75,7 +88,7 @@ final class MigrationRuns {
             PageBitmap written = PageBitmap.allocate(arena, pages), destWritten = PageBitmap.allocate(arena, pages);
             sim.writtenPages(source, written, true);                  // the window starts here
             if (kv) sim.latencyHistogram(source, true);
-            LocalMigration.Result r = LocalMigration.migrate(hv, source, options, s -> { });
+            LocalMigration.Result r = LocalMigration.migrate(hv, source, options, s -> { }, onStart);
             dest = r.destinationDomid();
             long destCount = 0;
             long[] lat = kv ? sim.latencyHistogram(source, false) : null;

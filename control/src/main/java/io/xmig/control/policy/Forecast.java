@@ -15,13 +15,20 @@ import java.util.Objects;
  * @param horizon         the forecast itself
  * @param workingSetPages the writable working set measured with it: distinct pages the guest wrote over the telemetry
  *                        window (docs/POLICIES.md, "predictive"); 0 when unknown
+ * @param longRunRate     the mean dirty rate over the telemetry window, pages/s; NaN when unknown
  */
-public record Forecast(String forecaster, HorizonForecast horizon, long workingSetPages) {
+public record Forecast(String forecaster, HorizonForecast horizon, long workingSetPages, double longRunRate) {
 
     public Forecast {
         Objects.requireNonNull(forecaster, "forecaster");
         Objects.requireNonNull(horizon, "horizon");
         if (workingSetPages < 0) throw new IllegalArgumentException("workingSetPages must be >= 0");
+        if (longRunRate < 0 || Double.isInfinite(longRunRate)) throw new IllegalArgumentException("longRunRate must be >= 0 or NaN");
+    }
+
+    /** A forecast without a long-run rate: beyond the horizon its last step holds. */
+    public Forecast(String forecaster, HorizonForecast horizon, long workingSetPages) {
+        this(forecaster, horizon, workingSetPages, Double.NaN);
     }
 
     /** A flat forecast: {@code dirtyPagesPerSecond} from now on (what a policy assumes without a predictor). */
@@ -34,9 +41,10 @@ public record Forecast(String forecaster, HorizonForecast horizon, long workingS
         return horizon.steps() * horizon.intervalMillis() / 1000.0;
     }
 
-    /** Forecast dirty pages per second during the interval that contains {@code seconds} from now (last step beyond H). */
+    /** Forecast dirty pages per second during the interval that contains {@code seconds} from now (see beyond H above). */
     public double rateAt(double seconds) {
         int step = (int) Math.floor(Math.max(0, seconds) * 1000.0 / horizon.intervalMillis()) + 1;
+        if (step > horizon.steps() && !Double.isNaN(longRunRate)) return longRunRate;
         return horizon.dirty(Math.min(step, horizon.steps()));
     }
 
@@ -68,11 +76,11 @@ public record Forecast(String forecaster, HorizonForecast horizon, long workingS
         int n = horizon.steps();
         double[] d = new double[n], c = new double[n];
         for (int i = 0; i < n; i++) {
-            int from = Math.min(n, i + 1 + skip);
-            d[i] = horizon.dirty(from);
-            c[i] = horizon.cpu(from);
+            int from = i + 1 + skip;
+            d[i] = rateAt((from - 1) * horizon.intervalMillis() / 1000.0);
+            c[i] = horizon.cpu(Math.min(n, from));
         }
         return new Forecast(forecaster, new HorizonForecast(horizon.madeAtMillis() + skip * horizon.intervalMillis(),
-                horizon.intervalMillis(), d, c), workingSetPages);
+                horizon.intervalMillis(), d, c), workingSetPages, longRunRate);
     }
 }

@@ -28,14 +28,21 @@ import java.util.concurrent.TimeUnit;
 public final class ForecastFeed implements AutoCloseable {
     private static final int MAX_TIMED = 1 << 16;
 
-    /** Inference cost: samples fed, time per {@code observe} and the feed thread's share of one core. */
-    public record Stats(long samples, double p50Micros, double p99Micros, double maxMicros, double cpuShareOfACore) {}
+    /**
+     * Inference cost: samples fed; wall time per {@code observe} (p50, p99, max: includes waiting for a core on a busy
+     * machine); CPU time per {@code observe} (p50, p99: the cost itself); the feed thread's share of one core (sampling
+     * included).
+     */
+    public record Stats(long samples, double p50Micros, double p99Micros, double maxMicros, double cpuP50Micros,
+                        double cpuP99Micros, double cpuShareOfACore) {}
 
     private final GuestSampler sampler;
     private final Forecaster forecaster;
     private final String description;
     private final ScheduledExecutorService timer;
     private final long[] inferenceNanos = new long[MAX_TIMED];
+    private final long[] inferenceCpuNanos = new long[MAX_TIMED];
+    private final double[] recentRates = new double[ForecastSources.WORKING_SET_SAMPLES];  // feed thread only
     private final long startedAt = System.nanoTime();
     private long timed;                                    // guarded by this
     private long cpuNanos;                                 // guarded by this
@@ -73,14 +80,21 @@ public final class ForecastFeed implements AutoCloseable {
         if (failure != null) return;
         try {
             TelemetrySample s = sampler.sample();
-            long t0 = System.nanoTime();
-            HorizonForecast h = forecaster.observe(s);
-            long dt = System.nanoTime() - t0;
-            latest = new Forecast(description, h, s.hotSetPages());
-            lastSample = s;
             ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
+            HorizonForecast h = forecaster.observe(s);
+            long dt = System.nanoTime() - t0, dc = mx.getCurrentThreadCpuTime() - c0;
+            int n = (int) Math.min(samples + 1, recentRates.length);
+            recentRates[(int) (samples % recentRates.length)] = s.dirtyPagesPerSecond();
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += recentRates[i];
+            latest = new Forecast(description, h, s.hotSetPages(), sum / n);
+            lastSample = s;
             synchronized (this) {
-                if (timed < MAX_TIMED) inferenceNanos[(int) timed] = dt;
+                if (timed < MAX_TIMED) {
+                    inferenceNanos[(int) timed] = dt;
+                    inferenceCpuNanos[(int) timed] = dc;
+                }
                 timed++;
                 cpuNanos = mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : 0;
             }
@@ -128,12 +142,14 @@ public final class ForecastFeed implements AutoCloseable {
     /** Inference time per sample so far (the first {@value #MAX_TIMED}), and the feed thread's CPU share. */
     public synchronized Stats stats() {
         int n = (int) Math.min(timed, MAX_TIMED);
-        if (n == 0) return new Stats(0, 0, 0, 0, 0);
-        long[] sorted = Arrays.copyOf(inferenceNanos, n);
+        if (n == 0) return new Stats(0, 0, 0, 0, 0, 0, 0);
+        long[] sorted = Arrays.copyOf(inferenceNanos, n), cpu = Arrays.copyOf(inferenceCpuNanos, n);
         Arrays.sort(sorted);
+        Arrays.sort(cpu);
+        int p99 = Math.min(n - 1, (int) Math.ceil(n * 0.99) - 1);
         double wall = Math.max(1, System.nanoTime() - startedAt);
-        return new Stats(timed, sorted[n / 2] / 1e3, sorted[Math.min(n - 1, (int) Math.ceil(n * 0.99) - 1)] / 1e3,
-                sorted[n - 1] / 1e3, cpuNanos / wall);
+        return new Stats(timed, sorted[n / 2] / 1e3, sorted[p99] / 1e3, sorted[n - 1] / 1e3, cpu[n / 2] / 1e3,
+                cpu[p99] / 1e3, cpuNanos / wall);
     }
 
     @Override
