@@ -46,14 +46,8 @@ final class MigrateCommand implements Callable<Integer> {
         String to;
     }
 
-    @Option(names = "--mem", defaultValue = "1G", description = "Guest memory (default: ${DEFAULT-VALUE}).")
-    String mem;
-
-    @Option(names = "--workload", defaultValue = "sweep:rate=10000,ws=256M", description = "Workload spec, docs/WORKLOADS.md (default: ${DEFAULT-VALUE}).")
-    String workload;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @picocli.CommandLine.Mixin
+    GuestOptions guest;
 
     @Option(names = "--policy", defaultValue = "downtime-limit", description = "Switch policy spec, docs/POLICIES.md (default: ${DEFAULT-VALUE}).")
     String policy;
@@ -102,8 +96,7 @@ final class MigrateCommand implements Callable<Integer> {
         MigrationOptions options;
         long pages;
         try {
-            pages = Sizes.bytes(mem) / GuestMemory.PAGE_SIZE;
-            if (pages <= 0) throw new IllegalArgumentException("--mem must be at least one page");
+            pages = guest.pages();
             options = new MigrationOptions(Policies.create(policy), policy, channels, Sizes.bytes(bandwidth), verify,
                     Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT)),
                     Duration.parse("PT" + reconnectTimeout.toUpperCase(java.util.Locale.ROOT)));
@@ -133,9 +126,9 @@ final class MigrateCommand implements Callable<Integer> {
             int source;
             ForecastFeed feed;
             if (target.local) {
-                boolean kvGuest = workload.startsWith("kv");
-                if (forecasting) forecast.prepare(hv, pages, workload, seed, err);
-                source = sim.createDomain(pages, workload, seed);
+                boolean kvGuest = guest.workload.startsWith("kv");
+                if (forecasting) forecast.prepare(hv, pages, guest.workload, guest.seed, err);
+                source = sim.createDomain(pages, guest.workload, guest.seed);
                 feed = forecasting ? startFeed(hv, source, pages, options, warm, quietStart, wait, err, progress) : null;
                 RequestLatency before = null;
                 if (kvGuest) {                               // a window of normal service to compare with
@@ -164,8 +157,8 @@ final class MigrateCommand implements Callable<Integer> {
                 }
             } else {
                 InetSocketAddress peer = parseAddress(target.to);
-                if (forecasting) forecast.prepare(hv, pages, workload, seed, err);
-                source = sim.createDomain(pages, workload, seed);
+                if (forecasting) forecast.prepare(hv, pages, guest.workload, guest.seed, err);
+                source = sim.createDomain(pages, guest.workload, guest.seed);
                 feed = forecasting ? startFeed(hv, source, pages, options, warm, quietStart, wait, err, progress) : null;
                 MigrationSession session = new MigrationSession(hv, source, peer, options,
                         t -> new HashVerifier(hv.memory(source), t, options.peerTimeout()), progress);
@@ -182,8 +175,8 @@ final class MigrateCommand implements Callable<Integer> {
             }
             sourceAfter = sim.counters(source);
             sim.destroy(source);
-            new Summary(outcome, workload, sourceAfter, destAfter, destSteps, kv, startWaitMs).print(out);
-            if (report != null) ReportWriter.write(report, Summary.report(outcome, workload, sourceAfter, destAfter, kv, startWaitMs));
+            new Summary(outcome, guest.workload, sourceAfter, destAfter, destSteps, kv, startWaitMs).print(out);
+            if (report != null) ReportWriter.write(report, Summary.report(outcome, guest.workload, sourceAfter, destAfter, kv, startWaitMs));
             return outcome.status() == MigrationOutcome.Status.COMPLETED ? 0 : 1;
         }
     }

@@ -39,14 +39,8 @@ final class PlanCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--mem", defaultValue = "1G", description = "Guest memory (default: ${DEFAULT-VALUE}).")
-    String mem;
-
-    @Option(names = "--workload", defaultValue = "sweep:rate=10000,ws=256M", description = "Workload spec, docs/WORKLOADS.md (default: ${DEFAULT-VALUE}).")
-    String workload;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @picocli.CommandLine.Mixin
+    GuestOptions guest;
 
     @Option(names = "--bandwidth", required = true, description = "The link's speed (the bandwidth cap), e.g. 100MiB.")
     String bandwidth;
@@ -70,9 +64,8 @@ final class PlanCommand implements Callable<Integer> {
         Duration watch;
         List<String> specs = policies == null || policies.isEmpty() ? Policies.names() : policies;
         try {
-            pages = Sizes.bytes(mem) / GuestMemory.PAGE_SIZE;
+            pages = guest.pages();
             link = Sizes.bytes(bandwidth);
-            if (pages <= 0) throw new IllegalArgumentException("--mem must be at least one page");
             if (link <= 0) throw new IllegalArgumentException("--bandwidth must be more than 0: the plan predicts against the link");
             watch = Duration.parse("PT" + observe.toUpperCase(Locale.ROOT));
             for (String p : specs) Policies.create(p);
@@ -83,8 +76,8 @@ final class PlanCommand implements Callable<Integer> {
         try (XenHypervisor hv = XenHypervisor.open()) {
             GuestSimulator sim = hv.simulator().orElseThrow(() ->
                     new IllegalStateException("planning for an existing Xen domain is not supported yet; run with the simulator"));
-            forecast.prepare(hv, pages, workload, seed, err);
-            int domid = sim.createDomain(pages, workload, seed);
+            forecast.prepare(hv, pages, guest.workload, guest.seed, err);
+            int domid = sim.createDomain(pages, guest.workload, guest.seed);
             try (ForecastFeed feed = startFeed(hv, domid, err)) {
                 feed.awaitSamples(Math.max(1, watch.toMillis() / 250), watch.plusSeconds(5));
                 Forecast f = feed.latest().orElseThrow(() -> new IllegalStateException("the forecast feed produced nothing: "
@@ -112,7 +105,7 @@ final class PlanCommand implements Callable<Integer> {
         Forecast f = in.forecast();
         double guestBytes = in.guestPages() * (double) in.pageSize();
         out.printf(Locale.ROOT, "xmig plan: %d MiB guest (%d zero pages), workload %s, link %.1f MiB/s%n",
-                in.guestPages() * in.pageSize() >> 20, in.zeroPages(), workload, in.linkBytesPerSecond() / 1048576.0);
+                in.guestPages() * in.pageSize() >> 20, in.zeroPages(), guest.workload, in.linkBytesPerSecond() / 1048576.0);
         out.printf(Locale.ROOT, "  forecast  %s after %d samples: %.0f pages/s over the next second, %.0f over %.0f s; working set %d pages%n",
                 feed.forecaster(), feed.samples(), f.meanRate(0, 1), f.meanRate(0, f.horizonSeconds()), f.horizonSeconds(),
                 f.workingSetPages());

@@ -21,7 +21,8 @@ import java.util.Optional;
  * @param guestPages              the guest's size in pages (Xen's {@code p2m_size})
  * @param pageSize                bytes per page (4096)
  * @param hotSetPages             pages the clusterer holds back as the writable working set; 0 until clustering exists
- * @param forecast                the predictor's forecast; empty until the predictor exists
+ * @param forecast                the latest forecast of the session's feed (io.xmig.control.telemetry.ForecastFeed),
+ *                                read right after the round's CLEAN; empty when no forecaster runs
  */
 public record RoundStats(int round, long pagesSent, long zeroPages, long bytesSent, long pagesDirtied,
                          long roundNanos, long elapsedNanos, double bandwidthBytesPerSecond, long bytesRemaining,
