@@ -86,6 +86,10 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--max-wait", defaultValue = "30s", description = "With --start-when quiet: the longest wait (default: ${DEFAULT-VALUE}).")
     String maxWait;
 
+    @Option(names = "--telemetry", description = "With a forecast: write the guest's telemetry (every sample the feed took, "
+            + "bandwidth included) here as CSV, the training format (docs/FORECAST.md).")
+    Path telemetry;
+
     @Option(names = "--forecast-warmup", defaultValue = "2s",
             description = "With a forecast: how long the feed samples the guest before the migration starts (default: ${DEFAULT-VALUE}).")
     String warmup;
@@ -139,7 +143,10 @@ final class MigrateCommand implements Callable<Integer> {
                 ForecastFeed f = feed;
                 LocalMigration.Result r = LocalMigration.migrate(hv, source, options, progress, session -> {
                     listenForSwitch(session, err);
-                    if (f != null) session.forecasts(f.forecaster(), f::latest);
+                    if (f != null) {
+                        session.forecasts(f.forecaster(), f::latest);
+                        f.measureBandwidth(session::bytesOnTheWire);
+                    }
                 });
                 outcome = r.outcome();
                 if (r.destinationDomid() >= 0) {
@@ -163,7 +170,10 @@ final class MigrateCommand implements Callable<Integer> {
                 MigrationSession session = new MigrationSession(hv, source, peer, options,
                         t -> new HashVerifier(hv.memory(source), t, options.peerTimeout()), progress);
                 listenForSwitch(session, err);
-                if (feed != null) session.forecasts(feed.forecaster(), feed::latest);
+                if (feed != null) {
+                    session.forecasts(feed.forecaster(), feed::latest);
+                    feed.measureBandwidth(session::bytesOnTheWire);
+                }
                 outcome = session.run();
             }
             if (feed != null) {
@@ -172,6 +182,11 @@ final class MigrateCommand implements Callable<Integer> {
                         + "feed thread %.2f %% of a core", feed.forecaster(), st.samples(), st.p50Micros() / 1e3,
                         st.p99Micros() / 1e3, st.cpuShareOfACore() * 100));
                 feed.close();
+                if (telemetry != null) {
+                    io.xmig.predictor.telemetry.TelemetryCsv.write(telemetry, feed.trace("migration", guest.seed,
+                            java.util.Map.of("workload", guest.workload, "policy", options.policySpec())));
+                    progress.accept("telemetry: " + feed.samples() + " samples written to " + telemetry);
+                }
             }
             sourceAfter = sim.counters(source);
             sim.destroy(source);

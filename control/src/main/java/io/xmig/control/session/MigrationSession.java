@@ -70,6 +70,7 @@ public final class MigrationSession {
     private final List<PagePipeline> recoveredPipelines = new ArrayList<>();
     private volatile Decision requested;
     private Supplier<Optional<Forecast>> forecasts = Optional::empty;
+    private volatile PagePipeline live;
     private String forecaster;
 
     /**
@@ -109,6 +110,12 @@ public final class MigrationSession {
         return id;
     }
 
+    /** Bytes the page path has put on the wire so far (0 before it starts); any thread, e.g. telemetry's bandwidth. */
+    public long bytesOnTheWire() {
+        PagePipeline p = live;
+        return p == null ? 0 : p.totals().bytes();
+    }
+
     /** Runs the migration to its end; never throws for a migration that failed: the outcome says how it ended. */
     public MigrationOutcome run() throws InterruptedException {
         MigrationOutcome.Builder out = new MigrationOutcome.Builder(options);
@@ -128,6 +135,7 @@ public final class MigrationSession {
                     ? new TokenBucket(options.bandwidthBytesPerSecond(), Math.max(256 * 1024, options.bandwidthBytesPerSecond() / 50))
                     : TokenBucket.unlimited();
             pipeline = new PagePipeline(hv.memory(domid), transport.bulk(), bucket);
+            live = pipeline;
             log.enable();
             logDirty = true;
 

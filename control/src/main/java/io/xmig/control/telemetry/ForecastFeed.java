@@ -8,7 +8,11 @@ import io.xmig.predictor.telemetry.TelemetrySample;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongSupplier;
+import io.xmig.predictor.telemetry.TelemetryTrace;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -50,6 +54,9 @@ public final class ForecastFeed implements AutoCloseable {
     private volatile TelemetrySample lastSample;
     private volatile RuntimeException failure;
     private volatile long samples;
+    private volatile LongSupplier bytesOnTheWire;
+    private long lastBytes;                                // feed thread only
+    private final List<TelemetrySample> recorded = new ArrayList<>();   // guarded by this
     private boolean closed;
 
     private ForecastFeed(GuestSampler sampler, Forecaster forecaster, String description) {
@@ -79,7 +86,7 @@ public final class ForecastFeed implements AutoCloseable {
     private void tick() {
         if (failure != null) return;
         try {
-            TelemetrySample s = sampler.sample();
+            TelemetrySample s = withBandwidth(sampler.sample());
             ThreadMXBean mx = ManagementFactory.getThreadMXBean();
             long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
             HorizonForecast h = forecaster.observe(s);
@@ -91,6 +98,7 @@ public final class ForecastFeed implements AutoCloseable {
             latest = new Forecast(description, h, s.hotSetPages(), sum / n);
             lastSample = s;
             synchronized (this) {
+                if (recorded.size() < MAX_TIMED) recorded.add(s);
                 if (timed < MAX_TIMED) {
                     inferenceNanos[(int) timed] = dt;
                     inferenceCpuNanos[(int) timed] = dc;
@@ -103,6 +111,25 @@ public final class ForecastFeed implements AutoCloseable {
             failure = e;                                   // the policy falls back to round rates; the caller can ask why
             latest = null;
         }
+    }
+
+    /** The migration's bandwidth in each sample from here on: {@code bytes} counts bytes on the wire (any thread). */
+    public void measureBandwidth(LongSupplier bytes) {
+        this.bytesOnTheWire = bytes;
+    }
+
+    private TelemetrySample withBandwidth(TelemetrySample s) {
+        LongSupplier b = bytesOnTheWire;
+        if (b == null) return s;
+        long now = b.getAsLong(), delta = Math.max(0, now - lastBytes);
+        lastBytes = now;
+        return new TelemetrySample(s.tMillis(), s.dirtyPagesPerSecond(), s.cpuUtil(), s.hotSetPages(),
+                delta * 1000.0 / forecaster.intervalMillis());
+    }
+
+    /** Every sample fed so far (the first {@value #MAX_TIMED}) as a telemetry trace, for a CSV (docs/FORECAST.md). */
+    public synchronized TelemetryTrace trace(String family, long seed, java.util.Map<String, String> metadata) {
+        return new TelemetryTrace(family, seed, forecaster.intervalMillis(), metadata, recorded);
     }
 
     /** The forecaster as the report names it. */

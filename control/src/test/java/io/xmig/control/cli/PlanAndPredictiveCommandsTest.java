@@ -47,7 +47,7 @@ class PlanAndPredictiveCommandsTest {
         Path report = dir.resolve("r.json");
         CliRun r = xmig("migrate", "--local", "--mem", "32M", "--workload", PHASED, "--bandwidth", "16MiB",
                 "--policy", "predictive:limit=40ms", "--forecaster", "ewma", "--start-when", "quiet", "--max-wait", "3s",
-                "--forecast-warmup", "1s", "--report", report.toString());
+                "--forecast-warmup", "1s", "--report", report.toString(), "--telemetry", dir.resolve("t.csv").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.err()).containsPattern("quiet window|no quiet window within 3000 ms");
         MigrationReport rep = ReportWriter.read(report);
@@ -59,6 +59,11 @@ class PlanAndPredictiveCommandsTest {
         assertThat(first.decision().estimates()).isNotEmpty();
         assertThat(first.forecast().dirtyPagesPerS()).hasSize(20);
         assertThat(r.out()).contains("forecast  ewma(0.5), started after waiting");
+        // the telemetry of the whole run, in the training format, with the migration's bandwidth while it ran
+        io.xmig.predictor.telemetry.TelemetryTrace t = io.xmig.predictor.telemetry.TelemetryCsv.read(dir.resolve("t.csv"));
+        assertThat(t.size()).isGreaterThanOrEqualTo(4);
+        assertThat(t.samples()).anyMatch(s -> s.bandwidthBytesPerSecond() > 1 << 20);
+        assertThat(t.samples()).anyMatch(s -> s.hotSetPages() > 0);
     }
 
     @Test
