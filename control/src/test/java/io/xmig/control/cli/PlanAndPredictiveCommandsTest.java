@@ -35,6 +35,17 @@ class PlanAndPredictiveCommandsTest {
     }
 
     @Test
+    void aCorruptModelIsSaidAndTheEwmaFallbackRuns() throws Exception {
+        Path model = dir.resolve("corrupt.zip");
+        Files.writeString(model, "not a model");
+        CliRun r = xmig("plan", "--mem", "16M", "--workload", PHASED.replace("ws=16M", "ws=8M"), "--bandwidth", "16MiB",
+                "--observe", "1s", "--forecaster", "lstm:" + model, "--policies", "predictive");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).contains(model.toString()).contains("falling back to EWMA");
+        assertThat(r.out()).contains("forecast  ewma(0.5), the fallback: ");
+    }
+
+    @Test
     void planNeedsTheLinkAndAKnownForecaster() {
         assertThat(xmig("plan", "--mem", "32M").exit()).isEqualTo(2);
         CliRun bad = xmig("plan", "--mem", "32M", "--bandwidth", "16MiB", "--observe", "0s", "--forecaster", "crystal-ball");
