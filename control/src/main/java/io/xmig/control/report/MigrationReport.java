@@ -41,6 +41,9 @@ import java.util.Objects;
  * @param startedAt               when the migration started (ISO-8601, UTC)
  * @param postcopy                what post-copy did; null when the migration did not switch to post-copy
  * @param kvLatencyUs             a kv workload's request latency before, during and after the migration; null otherwise
+ * @param resend                  which pages the rounds held back and how many pages were sent again; null when not
+ *                                known (a report read from an older file)
+ * @param compression             what LZ4 compression of PAGES frames did; null when not known
  */
 public record MigrationReport(
         @JsonProperty("status") Status status,
@@ -64,7 +67,49 @@ public record MigrationReport(
         @JsonProperty("error") ErrorInfo error,
         @JsonProperty("started_at") Instant startedAt,
         @JsonProperty("postcopy") Postcopy postcopy,
-        @JsonProperty("kv_latency_us") KvLatency kvLatencyUs) {
+        @JsonProperty("kv_latency_us") KvLatency kvLatencyUs,
+        @JsonProperty("resend") Resend resend,
+        @JsonProperty("compression") Compression compression) {
+
+    /** A report without the resend and compression sections. */
+    public MigrationReport(Status status, String policy, String workload, long guestPages, long guestBytes, int pageSize,
+                           int channels, Long bandwidthLimitBytesPerS, long bytesSent, long pagesSent, long zeroPages,
+                           List<Round> rounds, double totalTimeMs, Double downtimeMs, Double verifyMs,
+                           Double guestMaxStallMs, Switchover switchover, Verify verify, ErrorInfo error,
+                           Instant startedAt, Postcopy postcopy, KvLatency kvLatencyUs) {
+        this(status, policy, workload, guestPages, guestBytes, pageSize, channels, bandwidthLimitBytesPerS, bytesSent,
+                pagesSent, zeroPages, rounds, totalTimeMs, downtimeMs, verifyMs, guestMaxStallMs, switchover, verify,
+                error, startedAt, postcopy, kvLatencyUs, null, null);
+    }
+
+    /**
+     * {@code resend}: the rule that chose which pages each round sent ({@code none}, {@code xen-skip},
+     * {@code clustering}), pages sent again after the first pass, and pages held back over all rounds: deferred (the
+     * hot cluster, sent at the stop-and-copy or the post-copy push) and skipped (Xen's rule; the next round sent them).
+     * {@code pages_resent_per_guest_page} = {@code pages_resent / guest_pages}; {@code cluster_ms}: time spent on the
+     * page heat and clustering over all CLEANs.
+     */
+    public record Resend(
+            @JsonProperty("rule") String rule,
+            @JsonProperty("pages_resent") long pagesResent,
+            @JsonProperty("pages_resent_per_guest_page") double pagesResentPerGuestPage,
+            @JsonProperty("deferred_pages") long deferredPages,
+            @JsonProperty("skipped_pages") long skippedPages,
+            @JsonProperty("cluster_ms") double clusterMs) {}
+
+    /**
+     * {@code compression}: the mode ({@code off}, {@code on}, {@code auto}), PAGES frames sent as PAGES_LZ4, their
+     * bodies' bytes before ({@code raw_bytes}) and after ({@code wire_bytes}), the bytes saved, the ratio
+     * {@code wire_bytes / raw_bytes} (null when nothing was compressed) and the senders' CPU time compressing.
+     */
+    public record Compression(
+            @JsonProperty("mode") String mode,
+            @JsonProperty("frames") long frames,
+            @JsonProperty("raw_bytes") long rawBytes,
+            @JsonProperty("wire_bytes") long wireBytes,
+            @JsonProperty("bytes_saved") long bytesSaved,
+            @JsonProperty("ratio") Double ratio,
+            @JsonProperty("cpu_ms") double cpuMs) {}
 
     public MigrationReport {
         Objects.requireNonNull(status, "status");
@@ -116,11 +161,25 @@ public record MigrationReport(
             @JsonProperty("bytes_sent") long bytesSent,
             @JsonProperty("pages_dirtied") long pagesDirtied,
             @JsonProperty("ms") double ms,
-            @JsonProperty("bytes_per_s") long bytesPerS) {
+            @JsonProperty("bytes_per_s") long bytesPerS,
+            @JsonProperty("hot_set_pages") long hotSetPages,
+            @JsonProperty("deferred_pages") long deferredPages,
+            @JsonProperty("skipped_pages") long skippedPages) {
+
+        /** A round that held nothing back and saw no hot set. */
+        public Round(int round, long pagesSent, long zeroPages, long bytesSent, long pagesDirtied, double ms, long bytesPerS) {
+            this(round, pagesSent, zeroPages, bytesSent, pagesDirtied, ms, bytesPerS, 0, 0, 0);
+        }
 
         public static Round of(RoundStats s) {
+            return of(s, 0, 0);
+        }
+
+        /** With the pages the round deferred and skipped. */
+        public static Round of(RoundStats s, long deferredPages, long skippedPages) {
             return new Round(s.round(), s.pagesSent(), s.zeroPages(), s.bytesSent(), s.pagesDirtied(),
-                    s.roundNanos() / 1e6, Math.round(s.bandwidthBytesPerSecond()));
+                    s.roundNanos() / 1e6, Math.round(s.bandwidthBytesPerSecond()), s.hotSetPages(), deferredPages,
+                    skippedPages);
         }
     }
 
@@ -222,6 +281,8 @@ public record MigrationReport(
         private Instant startedAt;
         private Postcopy postcopy;
         private KvLatency kvLatencyUs;
+        private Resend resend;
+        private Compression compression;
 
         private Builder() {
         }
@@ -252,12 +313,14 @@ public record MigrationReport(
         public Builder startedAt(Instant v) { startedAt = v; return this; }
         public Builder postcopy(Postcopy v) { postcopy = v; return this; }
         public Builder kvLatencyUs(KvLatency v) { kvLatencyUs = v; return this; }
+        public Builder resend(Resend v) { resend = v; return this; }
+        public Builder compression(Compression v) { compression = v; return this; }
 
         public MigrationReport build() {
             long bytes = guestBytes != null ? guestBytes : guestPages * pageSize;
             return new MigrationReport(status, policy, workload, guestPages, bytes, pageSize, channels,
                     bandwidthLimitBytesPerS, bytesSent, pagesSent, zeroPages, rounds, totalTimeMs, downtimeMs, verifyMs,
-                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy, kvLatencyUs);
+                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy, kvLatencyUs, resend, compression);
         }
     }
 }
