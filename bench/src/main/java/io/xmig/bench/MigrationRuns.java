@@ -60,8 +60,17 @@ final class MigrationRuns {
     /** Migrates a new {@code pages}-page guest running {@code workload} (seed {@code rep}) under {@code policy}. */
     static Measured migrate(Hypervisor hv, GuestSimulator sim, long pages, String workload, String policy, int rep)
             throws InterruptedException {
-        MigrationOptions options = new MigrationOptions(Policies.create(policy), policy, CHANNELS, BANDWIDTH, true,
-                Duration.ofSeconds(30));
+        return migrate(hv, sim, pages, workload, policy, rep, options(policy));
+    }
+
+    /** The harnesses' options: {@code policy}, 2 channels, 100 MiB/s, verify on, 30 s peer timeout. */
+    static MigrationOptions options(String policy) {
+        return new MigrationOptions(Policies.create(policy), policy, CHANNELS, BANDWIDTH, true, Duration.ofSeconds(30));
+    }
+
+    /** As above with these {@code options} (their policy must be {@code policy}). */
+    static Measured migrate(Hypervisor hv, GuestSimulator sim, long pages, String workload, String policy, int rep,
+                            MigrationOptions options) throws InterruptedException {
         boolean kv = workload.startsWith("kv");
         int source = sim.createDomain(pages, workload, rep);
         int dest = -1;
@@ -117,10 +126,16 @@ final class MigrationRuns {
 
     /**
      * Waits while another benchmark JVM runs on this machine (a java process with xmig-bench.jar or JMH on its command
-     * line, other than this one); returns the milliseconds waited. Gives up after {@code maxWait}.
+     * line, other than this one); returns the milliseconds waited. Gives up after {@code maxWait}; a zero
+     * {@code maxWait} does not wait at all and only prints which other benchmark JVMs are running.
      */
     static long awaitNoOtherBenchmark(Duration maxWait) throws InterruptedException {
         long t0 = System.nanoTime();
+        if (maxWait.isZero()) {                  // -Dxmig.bench.maxWaitSeconds=0: run anyway, but say so
+            List<String> others = otherBenchmarks();
+            if (!others.isEmpty()) System.out.println("# NOT waiting for " + others.size() + " other benchmark JVM(s): " + others);
+            return 0;
+        }
         boolean said = false;
         while (true) {
             List<String> others = otherBenchmarks();

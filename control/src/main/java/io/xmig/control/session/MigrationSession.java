@@ -121,6 +121,7 @@ public final class MigrationSession {
             out.pagePath(planner, pipeline);
             log.enable();
             logDirty = true;
+            planner.warmUp();                                   // clustering: learn the hot set before round 0
 
             List<RoundStats> history = new ArrayList<>();
             PagePipeline.Totals before = pipeline.totals();

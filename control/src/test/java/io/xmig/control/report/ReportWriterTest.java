@@ -24,7 +24,7 @@ class ReportWriterTest {
     static final List<String> TOP_LEVEL = List.of("status", "policy", "workload", "guest_pages", "guest_bytes", "page_size",
             "channels", "bandwidth_limit_bytes_per_s", "bytes_sent", "pages_sent", "zero_pages", "rounds",
             "total_time_ms", "downtime_ms", "verify_ms", "guest_max_stall_ms", "switch", "verify", "error", "started_at",
-            "postcopy", "kv_latency_us");
+            "postcopy", "kv_latency_us", "resend", "compression");
 
     static MigrationReport completed() {
         RoundStats r0 = new RoundStats(0, 262_144, 200_000, 253_000_000, 9_000, 2_500_000_000L, 2_500_000_000L,
@@ -93,7 +93,8 @@ class ReportWriterTest {
         assertThat(json).containsPattern("\"verify\": \\{\\s*\"pages_checked\": 262144,\\s*\"pages_differing\": 0,"
                 + "\\s*\"method\": \"xxh64\"\\s*}");
         assertThat(json).containsPattern("\\{\\s*\"round\": 0,\\s*\"pages_sent\": 262144,\\s*\"zero_pages\": 200000,"
-                + "\\s*\"bytes_sent\": 253000000,\\s*\"pages_dirtied\": 9000,\\s*\"ms\": 2500.0,\\s*\"bytes_per_s\": 101200000\\s*}");
+                + "\\s*\"bytes_sent\": 253000000,\\s*\"pages_dirtied\": 9000,\\s*\"ms\": 2500.0,\\s*\"bytes_per_s\": 101200000,"
+                + "\\s*\"hot_set_pages\": 0,\\s*\"deferred_pages\": 0,\\s*\"skipped_pages\": 0\\s*}");
     }
 
     @Test
