@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,11 +47,9 @@ public final class CompressionHarness {
     }
 
     public static void main(String[] args) throws Exception {
-        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        long bytes = args.length > 1 ? MigrationMatrixHarness.parseSize(args[1]) : 256L << 20;
-        long pages = bytes / GuestMemory.PAGE_SIZE;
-        BenchSupport.reportJvmFlags();
-        long waited = MigrationRuns.awaitNoOtherBenchmark(Duration.ofSeconds(Long.getLong("xmig.bench.maxWaitSeconds", 1200)));
+        MigrationRuns.Args a = MigrationRuns.Args.of(args, 256L << 20);
+        int reps = a.reps();
+        long bytes = a.bytes(), pages = a.pages(), waited = a.waitedMs();
         System.out.printf(Locale.ROOT, "# compression: %d MiB guest running %s, xen-default, %d channels, %d MiB/s, verify on,"
                         + " %d reps; %d CPUs, load average %.2f at start (waited %d ms for other benchmarks)%n", bytes >> 20,
                 WORKLOAD, MigrationRuns.CHANNELS, MigrationRuns.BANDWIDTH >> 20, reps, Runtime.getRuntime().availableProcessors(),

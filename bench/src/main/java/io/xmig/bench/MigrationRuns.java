@@ -63,6 +63,19 @@ final class MigrationRuns {
         return migrate(hv, sim, pages, workload, policy, rep, options(policy));
     }
 
+    /**
+     * A harness's {@code [reps] [memory]} arguments (default 3 and {@code defaultBytes}), after printing the JVM flags
+     * and waiting for other benchmark JVMs ({@link #awaitNoOtherBenchmark()}).
+     */
+    record Args(int reps, long bytes, long pages, long waitedMs) {
+        static Args of(String[] args, long defaultBytes) throws InterruptedException {
+            int reps = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+            long bytes = args.length > 1 ? MigrationMatrixHarness.parseSize(args[1]) : defaultBytes;
+            BenchSupport.reportJvmFlags();
+            return new Args(reps, bytes, bytes / GuestMemory.PAGE_SIZE, awaitNoOtherBenchmark());
+        }
+    }
+
     /** The harnesses' options: {@code policy}, 2 channels, 100 MiB/s, verify on, 30 s peer timeout. */
     static MigrationOptions options(String policy) {
         return new MigrationOptions(Policies.create(policy), policy, CHANNELS, BANDWIDTH, true, Duration.ofSeconds(30));
@@ -126,9 +139,14 @@ final class MigrationRuns {
 
     /**
      * Waits while another benchmark JVM runs on this machine (a java process with xmig-bench.jar or JMH on its command
-     * line, other than this one); returns the milliseconds waited. Gives up after {@code maxWait}; a zero
-     * {@code maxWait} does not wait at all and only prints which other benchmark JVMs are running.
+     * line, other than this one); returns the milliseconds waited. Gives up after {@code -Dxmig.bench.maxWaitSeconds}
+     * (default 1200); 0 does not wait at all and only prints which other benchmark JVMs are running.
      */
+    static long awaitNoOtherBenchmark() throws InterruptedException {
+        return awaitNoOtherBenchmark(Duration.ofSeconds(Long.getLong("xmig.bench.maxWaitSeconds", 1200)));
+    }
+
+    /** As above, waiting at most {@code maxWait}. */
     static long awaitNoOtherBenchmark(Duration maxWait) throws InterruptedException {
         long t0 = System.nanoTime();
         if (maxWait.isZero()) {                  // -Dxmig.bench.maxWaitSeconds=0: run anyway, but say so

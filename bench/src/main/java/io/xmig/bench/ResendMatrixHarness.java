@@ -9,7 +9,6 @@ import io.xmig.dataplane.hypervisor.XenHypervisor;
 import io.xmig.dataplane.pagepath.Compression;
 
 import java.lang.management.ManagementFactory;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,11 +52,9 @@ public final class ResendMatrixHarness {
     }
 
     public static void main(String[] args) throws Exception {
-        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        long bytes = args.length > 1 ? MigrationMatrixHarness.parseSize(args[1]) : 256L << 20;
-        long pages = bytes / GuestMemory.PAGE_SIZE;
-        BenchSupport.reportJvmFlags();
-        long waited = MigrationRuns.awaitNoOtherBenchmark(Duration.ofSeconds(Long.getLong("xmig.bench.maxWaitSeconds", 1200)));
+        MigrationRuns.Args a = MigrationRuns.Args.of(args, 256L << 20);
+        int reps = a.reps();
+        long bytes = a.bytes(), pages = a.pages(), waited = a.waitedMs();
         System.out.printf(Locale.ROOT, "# resend matrix: %d MiB guest, %d workloads x %s x %s, %d reps, %d channels, %d MiB/s,"
                         + " verify on, LZ4 off; %d CPUs, load average %.2f at start (waited %d ms for other benchmarks)%n",
                 bytes >> 20, WORKLOADS.size(), POLICIES, RULES.stream().map(ResendRule::spec).toList(), reps,

@@ -11,7 +11,11 @@ final class CpuLoad {
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     private static volatile long sampledAt;
-    private static volatile boolean free = true;
+    private static volatile boolean free = false;
+
+    static {
+        OS.getCpuLoad();                          // the first reading is 0.0 (no interval yet): prime it
+    }
 
     private CpuLoad() {}
 
