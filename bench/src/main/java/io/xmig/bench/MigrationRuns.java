@@ -60,20 +60,41 @@ final class MigrationRuns {
     /** Migrates a new {@code pages}-page guest running {@code workload} (seed {@code rep}) under {@code policy}. */
     static Measured migrate(Hypervisor hv, GuestSimulator sim, long pages, String workload, String policy, int rep)
             throws InterruptedException {
-        return migrate(hv, sim, pages, workload, policy, rep, BANDWIDTH, domid -> { }, session -> { });
+        return migrate(hv, sim, pages, workload, policy, rep, options(policy));
     }
 
     /**
-     * As {@link #migrate(Hypervisor, GuestSimulator, long, String, String, int)} at {@code bandwidth}, with two hooks:
-     * {@code created} gets the new source guest's domid before anything else happens (a forecast feed starts there),
-     * {@code onStart} gets the session before it runs (to hand it the feed's forecasts).
+     * A harness's {@code [reps] [memory]} arguments (default 3 and {@code defaultBytes}), after printing the JVM flags
+     * and waiting for other benchmark JVMs ({@link #awaitNoOtherBenchmark()}).
+     */
+    record Args(int reps, long bytes, long pages, long waitedMs) {
+        static Args of(String[] args, long defaultBytes) throws InterruptedException {
+            int reps = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+            long bytes = args.length > 1 ? MigrationMatrixHarness.parseSize(args[1]) : defaultBytes;
+            BenchSupport.reportJvmFlags();
+            return new Args(reps, bytes, bytes / GuestMemory.PAGE_SIZE, awaitNoOtherBenchmark());
+        }
+    }
+
+    /** The harnesses' options: {@code policy}, 2 channels, 100 MiB/s, verify on, 30 s peer timeout. */
+    static MigrationOptions options(String policy) {
+        return new MigrationOptions(Policies.create(policy), policy, CHANNELS, BANDWIDTH, true, Duration.ofSeconds(30));
+    }
+
+    /** As above with these {@code options} (their policy must be {@code policy}). */
+    static Measured migrate(Hypervisor hv, GuestSimulator sim, long pages, String workload, String policy, int rep,
+                            MigrationOptions options) throws InterruptedException {
+        return migrate(hv, sim, pages, workload, policy, rep, options, domid -> { }, session -> { });
+    }
+
+    /**
+     * As above, with two hooks: {@code created} gets the new source guest's domid before anything else happens (a
+     * forecast feed starts there), {@code onStart} gets the session before it runs (to hand it the feed's forecasts).
      */
     static Measured migrate(Hypervisor hv, GuestSimulator sim, long pages, String workload, String policy, int rep,
-                            long bandwidth, java.util.function.IntConsumer created,
+                            MigrationOptions options, java.util.function.IntConsumer created,
                             java.util.function.Consumer<io.xmig.control.session.MigrationSession> onStart)
             throws InterruptedException {
-        MigrationOptions options = new MigrationOptions(Policies.create(policy), policy, CHANNELS, bandwidth, true,
-                Duration.ofSeconds(30));
         boolean kv = workload.startsWith("kv");
         int source = sim.createDomain(pages, workload, rep);
         int dest = -1;
@@ -130,10 +151,21 @@ final class MigrationRuns {
 
     /**
      * Waits while another benchmark JVM runs on this machine (a java process with xmig-bench.jar or JMH on its command
-     * line, other than this one); returns the milliseconds waited. Gives up after {@code maxWait}.
+     * line, other than this one); returns the milliseconds waited. Gives up after {@code -Dxmig.bench.maxWaitSeconds}
+     * (default 1200); 0 does not wait at all and only prints which other benchmark JVMs are running.
      */
+    static long awaitNoOtherBenchmark() throws InterruptedException {
+        return awaitNoOtherBenchmark(Duration.ofSeconds(Long.getLong("xmig.bench.maxWaitSeconds", 1200)));
+    }
+
+    /** As above, waiting at most {@code maxWait}. */
     static long awaitNoOtherBenchmark(Duration maxWait) throws InterruptedException {
         long t0 = System.nanoTime();
+        if (maxWait.isZero()) {                  // -Dxmig.bench.maxWaitSeconds=0: run anyway, but say so
+            List<String> others = otherBenchmarks();
+            if (!others.isEmpty()) System.out.println("# NOT waiting for " + others.size() + " other benchmark JVM(s): " + others);
+            return 0;
+        }
         boolean said = false;
         while (true) {
             List<String> others = otherBenchmarks();

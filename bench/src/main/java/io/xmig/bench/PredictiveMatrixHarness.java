@@ -5,6 +5,7 @@ import io.xmig.control.plan.PlanInputs;
 import io.xmig.control.policy.Forecast;
 import io.xmig.control.policy.Policies;
 import io.xmig.control.policy.PredictivePolicy;
+import io.xmig.control.session.MigrationOptions;
 import io.xmig.control.session.MigrationOutcome;
 import io.xmig.control.telemetry.ForecastFeed;
 import io.xmig.control.telemetry.ForecastSources;
@@ -118,7 +119,9 @@ public final class PredictiveMatrixHarness {
         ForecastFeed[] feed = new ForecastFeed[1];
         MigrationPlanner.Prediction[] plan = new MigrationPlanner.Prediction[1];
         try {
-            MigrationRuns.Measured m = MigrationRuns.migrate(hv, sim, pages, workload, c.policy(), rep, bandwidth, domid -> {
+            MigrationOptions options = new MigrationOptions(Policies.create(c.policy()), c.policy(), MigrationRuns.CHANNELS,
+                    bandwidth, true, Duration.ofSeconds(30));
+            MigrationRuns.Measured m = MigrationRuns.migrate(hv, sim, pages, workload, c.policy(), rep, options, domid -> {
                 feed[0] = ForecastSources.startFeed(hv, domid, ForecastSources.choose(spec, () -> twin));
                 try {
                     feed[0].awaitSamples(WARMUP_SAMPLES, Duration.ofSeconds(30));

@@ -91,6 +91,7 @@ public final class MigrationAgent implements AutoCloseable {
         private DestinationSession session;
         private Hello hello;
         private PagesFrameReader reader;
+        private io.xmig.dataplane.protocol.PagesInflater inflater;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -137,6 +138,7 @@ public final class MigrationAgent implements AutoCloseable {
                 session = s;
                 reader = new PagesFrameReader(h.guestPages(), h.pageSize());
                 reader.expectChannel(h.channelIndex(), h.bulkChannels());
+                if (h.lz4()) inflater = new io.xmig.dataplane.protocol.PagesInflater(ctx.alloc(), h.pageSize());
             } else {
                 DestinationSession s = sessions.get(h.sessionId());
                 if (s == null) throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "no session " + h.sessionId() + " for a fault channel");
@@ -152,6 +154,12 @@ public final class MigrationAgent implements AutoCloseable {
         private void onBulk(Frame f) {
             switch (f.type()) {
                 case PAGES -> session.receivePages(hello.channelIndex(), reader, f.body());
+                case PAGES_LZ4 -> {
+                    if (inflater == null) {
+                        throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "PAGES_LZ4 on a bulk channel whose HELLO did not declare LZ4");
+                    }
+                    session.receivePages(hello.channelIndex(), reader, inflater.inflate(f.body()));
+                }
                 case ROUND_END -> session.roundEnd(hello.channelIndex(), RoundEnd.decode(f.body()));
                 default -> throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, f.type() + " on a bulk channel");
             }
@@ -183,6 +191,7 @@ public final class MigrationAgent implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (inflater != null) inflater.close();
             if (session != null && session.owns(ctx.channel())) {
                 session.discard("a " + hello.role() + " channel closed before the guest resumed");
             }

@@ -72,6 +72,14 @@ final class MigrateCommand implements Callable<Integer> {
             description = "After the switch to post-copy, how long to keep reconnecting if the connection breaks (default: ${DEFAULT-VALUE}).")
     String reconnectTimeout;
 
+    @Option(names = "--resend", defaultValue = "clustering",
+            description = "Which dirty pages a round holds back: none, xen-skip (Xen's skip rule) or clustering (defer the hot pages to the end) (default: ${DEFAULT-VALUE}).")
+    String resend;
+
+    @Option(names = "--compression", defaultValue = "auto",
+            description = "LZ4 for page frames: off, on, or auto (only while the link is the bottleneck, a core is free and it pays) (default: ${DEFAULT-VALUE}).")
+    String compression;
+
     @Option(names = "--quiet", description = "No per-round progress lines.")
     boolean quiet;
 
@@ -103,7 +111,8 @@ final class MigrateCommand implements Callable<Integer> {
             pages = guest.pages();
             options = new MigrationOptions(Policies.create(policy), policy, channels, Sizes.bytes(bandwidth), verify,
                     Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT)),
-                    Duration.parse("PT" + reconnectTimeout.toUpperCase(java.util.Locale.ROOT)));
+                    Duration.parse("PT" + reconnectTimeout.toUpperCase(java.util.Locale.ROOT)))
+                    .with(io.xmig.dataplane.heat.ResendRule.parse(resend), io.xmig.dataplane.pagepath.Compression.parse(compression));
             forecast.validate();
         } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

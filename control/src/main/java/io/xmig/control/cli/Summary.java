@@ -48,6 +48,16 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                     kv.before().p99(), kv.during().p99(), kv.after().p99(), kv.before().requests(), kv.during().requests(),
                     kv.after().requests());
         }
+        if (r.resend() != null) {
+            out.printf("  resend    %s: %d pages resent (%.2f per guest page), %d deferred, %d skipped%n", r.resend().rule(),
+                    r.resend().pagesResent(), r.resend().pagesResentPerGuestPage(), r.resend().deferredPages(),
+                    r.resend().skippedPages());
+        }
+        if (r.compression() != null && r.compression().frames() > 0) {
+            out.printf("  lz4       %d frames, %.1f MiB -> %.1f MiB (saved %.1f MiB), %.0f ms CPU%n", r.compression().frames(),
+                    r.compression().rawBytes() / 1048576.0, r.compression().wireBytes() / 1048576.0,
+                    r.compression().bytesSaved() / 1048576.0, r.compression().cpuMs());
+        }
         if (r.error() != null) out.printf("  error     %s%n", r.error().message());
         out.flush();
     }
@@ -56,7 +66,10 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                                   MigrationReport.KvLatency kv, Long startWaitMs) {
         double stall = Math.max(source == null ? 0 : source.maxStallNs(), destination == null ? 0 : destination.maxStallNs()) / 1e6;
         List<MigrationReport.Round> rounds = new java.util.ArrayList<>();
-        for (int i = 0; i < o.rounds().size(); i++) rounds.add(MigrationReport.Round.of(o.rounds().get(i), o.decisionAfter(i)));
+        for (int i = 0; i < o.rounds().size(); i++) {
+            rounds.add(MigrationReport.Round.of(o.rounds().get(i), o.resend().deferredPerRound().get(i),
+                    o.resend().skippedPerRound().get(i), o.decisionAfter(i)));
+        }
         MigrationReport.Status status = switch (o.status()) {
             case COMPLETED -> MigrationReport.Status.COMPLETED;
             case ABORTED -> MigrationReport.Status.ABORTED;
@@ -72,7 +85,16 @@ record Summary(MigrationOutcome o, String workload, SimCounters source, SimCount
                 o.verify() == null ? null : new MigrationReport.Verify(o.verify().pagesChecked(), o.verify().pagesDiffering(),
                         MigrationReport.VerifyMethod.of(o.verifyMethod())),
                 o.error() == null ? null : new MigrationReport.ErrorInfo(o.error()), o.startedAt(), postcopy(o.postcopy()), kv,
-                o.forecaster(), startWaitMs == null ? null : startWaitMs.doubleValue());
+                new MigrationReport.Resend(o.resend().rule(), o.pagesResent(),
+                        o.guestPages() > 0 ? (double) o.pagesResent() / o.guestPages() : 0, o.resend().deferredPages(),
+                        o.resend().skippedPages(), o.resend().clusterNanos() / 1e6),
+                compression(o.compression()), o.forecaster(), startWaitMs == null ? null : startWaitMs.doubleValue());
+    }
+
+    private static MigrationReport.Compression compression(MigrationOutcome.Compressed c) {
+        return new MigrationReport.Compression(c.mode(), c.frames(), c.rawBytes(), c.compressedBytes(),
+                c.rawBytes() - c.compressedBytes(), c.rawBytes() > 0 ? (double) c.compressedBytes() / c.rawBytes() : null,
+                c.cpuNanos() / 1e6);
     }
 
     private static MigrationReport.Postcopy postcopy(MigrationOutcome.Postcopy p) {

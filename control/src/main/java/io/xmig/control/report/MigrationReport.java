@@ -43,6 +43,9 @@ import java.util.Objects;
  * @param startedAt               when the migration started (ISO-8601, UTC)
  * @param postcopy                what post-copy did; null when the migration did not switch to post-copy
  * @param kvLatencyUs             a kv workload's request latency before, during and after the migration; null otherwise
+ * @param resend                  which pages the rounds held back and how many pages were sent again; null when not
+ *                                known (a report read from an older file)
+ * @param compression             what LZ4 compression of PAGES frames did; null when not known
  * @param forecaster              the forecaster that fed the policy (with the fallback, if one was taken); null when none
  * @param startWaitMs             how long {@code --start-when quiet} held the start back; null when it was not asked for
  */
@@ -69,8 +72,39 @@ public record MigrationReport(
         @JsonProperty("started_at") Instant startedAt,
         @JsonProperty("postcopy") Postcopy postcopy,
         @JsonProperty("kv_latency_us") KvLatency kvLatencyUs,
+        @JsonProperty("resend") Resend resend,
+        @JsonProperty("compression") Compression compression,
         @JsonProperty("forecaster") String forecaster,
         @JsonProperty("start_wait_ms") Double startWaitMs) {
+
+    /**
+     * {@code resend}: the rule that chose which pages each round sent ({@code none}, {@code xen-skip},
+     * {@code clustering}), pages sent again after the first pass, and pages held back over all rounds: deferred (the
+     * hot cluster, sent at the stop-and-copy or the post-copy push) and skipped (Xen's rule; the next round sent them).
+     * {@code pages_resent_per_guest_page} = {@code pages_resent / guest_pages}; {@code cluster_ms}: time spent on the
+     * page heat and clustering over all CLEANs.
+     */
+    public record Resend(
+            @JsonProperty("rule") String rule,
+            @JsonProperty("pages_resent") long pagesResent,
+            @JsonProperty("pages_resent_per_guest_page") double pagesResentPerGuestPage,
+            @JsonProperty("deferred_pages") long deferredPages,
+            @JsonProperty("skipped_pages") long skippedPages,
+            @JsonProperty("cluster_ms") double clusterMs) {}
+
+    /**
+     * {@code compression}: the mode ({@code off}, {@code on}, {@code auto}), PAGES frames sent as PAGES_LZ4, their
+     * bodies' bytes before ({@code raw_bytes}) and after ({@code wire_bytes}), the bytes saved, the ratio
+     * {@code wire_bytes / raw_bytes} (null when nothing was compressed) and the senders' CPU time compressing.
+     */
+    public record Compression(
+            @JsonProperty("mode") String mode,
+            @JsonProperty("frames") long frames,
+            @JsonProperty("raw_bytes") long rawBytes,
+            @JsonProperty("wire_bytes") long wireBytes,
+            @JsonProperty("bytes_saved") long bytesSaved,
+            @JsonProperty("ratio") Double ratio,
+            @JsonProperty("cpu_ms") double cpuMs) {}
 
     public MigrationReport {
         Objects.requireNonNull(status, "status");
@@ -126,22 +160,29 @@ public record MigrationReport(
             @JsonProperty("pages_dirtied") long pagesDirtied,
             @JsonProperty("ms") double ms,
             @JsonProperty("bytes_per_s") long bytesPerS,
+            @JsonProperty("hot_set_pages") long hotSetPages,
+            @JsonProperty("deferred_pages") long deferredPages,
+            @JsonProperty("skipped_pages") long skippedPages,
             @JsonProperty("decision") RoundDecision decision,
             @JsonProperty("forecast") RoundForecast forecast) {
 
+        /** A round that held nothing back, saw no hot set and no decision. */
         public Round(int round, long pagesSent, long zeroPages, long bytesSent, long pagesDirtied, double ms, long bytesPerS) {
-            this(round, pagesSent, zeroPages, bytesSent, pagesDirtied, ms, bytesPerS, null, null);
+            this(round, pagesSent, zeroPages, bytesSent, pagesDirtied, ms, bytesPerS, 0, 0, 0, null, null);
         }
 
         public static Round of(RoundStats s) {
-            return of(s, null);
+            return of(s, 0, 0, null);
         }
 
-        /** A round with the decision taken after it ({@code null} for the stop-and-copy or post-copy round). */
-        public static Round of(RoundStats s, Decision d) {
+        /**
+         * A round with the pages it deferred and skipped and the decision taken after it ({@code null} for the
+         * stop-and-copy or post-copy round).
+         */
+        public static Round of(RoundStats s, long deferredPages, long skippedPages, Decision d) {
             return new Round(s.round(), s.pagesSent(), s.zeroPages(), s.bytesSent(), s.pagesDirtied(),
-                    s.roundNanos() / 1e6, Math.round(s.bandwidthBytesPerSecond()), d == null ? null : RoundDecision.of(d),
-                    s.forecast().map(RoundForecast::of).orElse(null));
+                    s.roundNanos() / 1e6, Math.round(s.bandwidthBytesPerSecond()), s.hotSetPages(), deferredPages,
+                    skippedPages, d == null ? null : RoundDecision.of(d), s.forecast().map(RoundForecast::of).orElse(null));
         }
     }
 
@@ -304,6 +345,8 @@ public record MigrationReport(
         private Instant startedAt;
         private Postcopy postcopy;
         private KvLatency kvLatencyUs;
+        private Resend resend;
+        private Compression compression;
         private String forecaster;
         private Double startWaitMs;
 
@@ -336,6 +379,8 @@ public record MigrationReport(
         public Builder startedAt(Instant v) { startedAt = v; return this; }
         public Builder postcopy(Postcopy v) { postcopy = v; return this; }
         public Builder kvLatencyUs(KvLatency v) { kvLatencyUs = v; return this; }
+        public Builder resend(Resend v) { resend = v; return this; }
+        public Builder compression(Compression v) { compression = v; return this; }
         public Builder forecaster(String v) { forecaster = v; return this; }
         public Builder startWaitMs(Double v) { startWaitMs = v; return this; }
 
@@ -343,7 +388,8 @@ public record MigrationReport(
             long bytes = guestBytes != null ? guestBytes : guestPages * pageSize;
             return new MigrationReport(status, policy, workload, guestPages, bytes, pageSize, channels,
                     bandwidthLimitBytesPerS, bytesSent, pagesSent, zeroPages, rounds, totalTimeMs, downtimeMs, verifyMs,
-                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy, kvLatencyUs, forecaster, startWaitMs);
+                    guestMaxStallMs, switchover, verify, error, startedAt, postcopy, kvLatencyUs, resend, compression,
+                    forecaster, startWaitMs);
         }
     }
 }

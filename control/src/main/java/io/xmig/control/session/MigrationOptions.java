@@ -1,6 +1,8 @@
 package io.xmig.control.session;
 
 import io.xmig.control.policy.SwitchPolicy;
+import io.xmig.dataplane.heat.ResendRule;
+import io.xmig.dataplane.pagepath.Compression;
 
 import java.time.Duration;
 
@@ -8,10 +10,12 @@ import java.time.Duration;
  * How one migration runs: the switch policy, the bulk channels, the bandwidth cap over all of them (0 = unlimited),
  * whether the destination's memory is verified before it resumes, how long to wait for the peer, and how long a
  * post-copy migration whose connection broke keeps trying to reconnect (the guest then runs at the destination and the
- * source holds the pages it still misses; docs/FAILURES.md).
+ * source holds the pages it still misses; docs/FAILURES.md), which pages a round holds back ({@link ResendRule}:
+ * none, Xen's skip rule, or deferral of the hot cluster) and whether PAGES frames are LZ4-compressed.
  */
 public record MigrationOptions(SwitchPolicy policy, String policySpec, int channels, long bandwidthBytesPerSecond,
-                               boolean verify, Duration peerTimeout, Duration reconnectTimeout) {
+                               boolean verify, Duration peerTimeout, Duration reconnectTimeout, ResendRule resend,
+                               Compression compression) {
     /** How long a post-copy source waits for the connection to come back unless told otherwise. */
     public static final Duration DEFAULT_RECONNECT = Duration.ofSeconds(10);
 
@@ -19,6 +23,21 @@ public record MigrationOptions(SwitchPolicy policy, String policySpec, int chann
         if (channels < 1 || channels > 64) throw new IllegalArgumentException("channels must be 1..64, not " + channels);
         if (bandwidthBytesPerSecond < 0) throw new IllegalArgumentException("bandwidth must be >= 0");
         if (reconnectTimeout.isNegative()) throw new IllegalArgumentException("reconnect timeout must be >= 0");
+        java.util.Objects.requireNonNull(resend, "resend");
+        java.util.Objects.requireNonNull(compression, "compression");
+    }
+
+    /** No deferral, no compression. */
+    public MigrationOptions(SwitchPolicy policy, String policySpec, int channels, long bandwidthBytesPerSecond,
+                            boolean verify, Duration peerTimeout, Duration reconnectTimeout) {
+        this(policy, policySpec, channels, bandwidthBytesPerSecond, verify, peerTimeout, reconnectTimeout,
+                ResendRule.NONE, Compression.OFF);
+    }
+
+    /** These options with {@code resend} and {@code compression}. */
+    public MigrationOptions with(ResendRule resend, Compression compression) {
+        return new MigrationOptions(policy, policySpec, channels, bandwidthBytesPerSecond, verify, peerTimeout,
+                reconnectTimeout, resend, compression);
     }
 
     public MigrationOptions(SwitchPolicy policy, String policySpec, int channels, long bandwidthBytesPerSecond,

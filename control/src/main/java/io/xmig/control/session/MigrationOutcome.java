@@ -17,7 +17,32 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
                                int pageSize, List<RoundStats> rounds, Decision decision, int decisionRound,
                                long totalNanos, long downtimeNanos, long destinationResumeNanos,
                                String verifyMethod, Verifier.Result verify, long verifyNanos, String error,
-                               Instant startedAt, Postcopy postcopy, List<Decision> decisions, String forecaster) {
+                               Instant startedAt, Postcopy postcopy, Resend resend, Compressed compression,
+                               List<Decision> decisions, String forecaster) {
+
+    /**
+     * Which pages the rounds held back: the rule ({@code none}, {@code xen-skip}, {@code clustering}), per element of
+     * {@link #rounds()} the pages it deferred (hot cluster) and skipped (Xen's rule), and the time spent on the page
+     * heat and clustering over all CLEANs.
+     */
+    public record Resend(String rule, List<Long> deferredPerRound, List<Long> skippedPerRound, long clusterNanos) {
+        public long deferredPages() { return deferredPerRound.stream().mapToLong(Long::longValue).sum(); }
+        public long skippedPages() { return skippedPerRound.stream().mapToLong(Long::longValue).sum(); }
+    }
+
+    /**
+     * What LZ4 did: the mode ({@code off}, {@code on}, {@code auto}), frames sent compressed, their PAGES bodies' bytes
+     * before and after, and the senders' CPU time compressing.
+     */
+    public record Compressed(String mode, long frames, long rawBytes, long compressedBytes, long cpuNanos) {}
+
+    /**
+     * Pages sent beyond one copy of each guest page: {@code pagesSent - guestPages}, at least 0 (a migration that
+     * ended early may not have sent every page once).
+     */
+    public long pagesResent() {
+        return Math.max(0, pagesSent() - guestPages);
+    }
 
     /**
      * What post-copy did: the round after which it switched (-1: before any), faults the destination took and the
@@ -55,15 +80,34 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
         private Postcopy postcopy;
         private final List<Decision> decisions = new ArrayList<>();
         private String forecaster;
+        private final List<Long> deferred = new ArrayList<>(), skipped = new ArrayList<>();
+        private io.xmig.dataplane.heat.RoundPlanner planner;
+        private io.xmig.dataplane.pagepath.PagePipeline pipeline;
 
         Builder(MigrationOptions options) {
             this.options = options;
         }
 
         void guestPages(long pages, int pageSize) { this.guestPages = pages; this.pageSize = pageSize; }
-        void round(RoundStats r, Decision d) { rounds.add(r); decisions.add(d); }
+        /** A live round, what it held back, and the policy's answer after it. */
+        void round(RoundStats r, long deferredPages, long skippedPages, Decision d) {
+            rounds.add(r);
+            deferred.add(deferredPages);
+            skipped.add(skippedPages);
+            decisions.add(d);
+        }
+        /** The stop-and-copy or post-copy round: no decision after it. */
+        void finalRound(RoundStats r) {
+            rounds.add(r);
+            deferred.add(0L);
+            skipped.add(0L);
+        }
         void forecaster(String f) { forecaster = f; }
-        void finalRound(RoundStats r) { rounds.add(r); }
+        /** Where the resend and compression counts come from when the outcome is built. */
+        void pagePath(io.xmig.dataplane.heat.RoundPlanner planner, io.xmig.dataplane.pagepath.PagePipeline pipeline) {
+            this.planner = planner;
+            this.pipeline = pipeline;
+        }
         void decision(Decision d, int round) { decision = d; decisionRound = round; }
         void postcopy(Postcopy p) { postcopy = p; }
         void verified(String method, Verifier.Result r, long nanos) { verifyMethod = method; verify = r; verifyNanos = nanos; }
@@ -83,7 +127,16 @@ public record MigrationOutcome(Status status, String policy, int channels, long 
         private MigrationOutcome build(Status s, long total, long downtime, long resume, String error) {
             return new MigrationOutcome(s, options.policySpec(), options.channels(), options.bandwidthBytesPerSecond(),
                     guestPages, pageSize, List.copyOf(rounds), decision, decisionRound, total, downtime, resume,
-                    verifyMethod, verify, verifyNanos, error, startedAt, postcopy, List.copyOf(decisions), forecaster);
+                    verifyMethod, verify, verifyNanos, error, startedAt, postcopy,
+                    new Resend(options.resend().spec(), List.copyOf(deferred), List.copyOf(skipped),
+                            planner == null ? 0 : planner.clusterNanos()),
+                    compressed(), List.copyOf(decisions), forecaster);
+        }
+
+        private Compressed compressed() {
+            if (pipeline == null) return new Compressed(options.compression().spec(), 0, 0, 0, 0);
+            io.xmig.dataplane.pagepath.PagePipeline.CompressionTotals c = pipeline.compression();
+            return new Compressed(options.compression().spec(), c.frames(), c.rawBytes(), c.compressedBytes(), c.cpuNanos());
         }
     }
 }

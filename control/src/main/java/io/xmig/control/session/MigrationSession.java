@@ -9,6 +9,8 @@ import io.xmig.dataplane.hypervisor.DirtyLog;
 import io.xmig.dataplane.hypervisor.GuestMemory;
 import io.xmig.dataplane.hypervisor.Hypervisor;
 import io.xmig.dataplane.hypervisor.LogDirtyStats;
+import io.xmig.dataplane.heat.ResendRule;
+import io.xmig.dataplane.heat.RoundPlanner;
 import io.xmig.dataplane.pagepath.PagePathException;
 import io.xmig.dataplane.pagepath.PagePipeline;
 import io.xmig.dataplane.pagepath.TokenBucket;
@@ -69,6 +71,7 @@ public final class MigrationSession {
     private final List<SourceTransport> recovered = new ArrayList<>();
     private final List<PagePipeline> recoveredPipelines = new ArrayList<>();
     private volatile Decision requested;
+    private RoundPlanner planner;
     private Supplier<Optional<Forecast>> forecasts = Optional::empty;
     private volatile PagePipeline live;
     private String forecaster;
@@ -134,10 +137,14 @@ public final class MigrationSession {
             TokenBucket bucket = options.bandwidthBytesPerSecond() > 0
                     ? new TokenBucket(options.bandwidthBytesPerSecond(), Math.max(256 * 1024, options.bandwidthBytesPerSecond() / 50))
                     : TokenBucket.unlimited();
-            pipeline = new PagePipeline(hv.memory(domid), transport.bulk(), bucket);
+            pipeline = new PagePipeline(hv.memory(domid), transport.bulk(), bucket, options.compression());
+            planner = new RoundPlanner(options.resend(), log,
+                    options.resend() != ResendRule.NONE ? hv.newDirtyBitmap(pages) : null, pages);
+            out.pagePath(planner, pipeline);
             live = pipeline;
             log.enable();
             logDirty = true;
+            planner.warmUp();                                   // clustering: learn the hot set before round 0
 
             List<RoundStats> history = new ArrayList<>();
             PagePipeline.Totals before = pipeline.totals();
@@ -146,23 +153,22 @@ public final class MigrationSession {
             if (decision.action() == Action.CONTINUE_PRECOPY) round = 0;
             while (decision.action() == Action.CONTINUE_PRECOPY) {
                 long t0 = System.nanoTime();
-                if (round == 0) pipeline.sendAll(0);
-                else pipeline.sendDirty(dirty, round, false);
-                PagePipeline.Totals after = pipeline.awaitRound(round, options.peerTimeout().multipliedBy(10));
+                PagePipeline.Totals after = planner.sendRound(pipeline, dirty, round, options.peerTimeout().multipliedBy(10));
                 long roundNanos = System.nanoTime() - t0;
                 LogDirtyStats cleaned = log.clean(dirty, false);
+                long pending = planner.afterClean(dirty);          // the CLEAN's pages and the ones this round deferred
                 PagePipeline.Totals sent = after.minus(before);
                 before = after;
                 double bw = roundNanos > 0 ? sent.bytes() * 1e9 / roundNanos : 0;
-                RoundStats stats = new RoundStats(round, sent.pages(), sent.zeroPages(), sent.bytes(), cleaned.dirtyCount(),
-                        roundNanos, System.nanoTime() - start, bw, cleaned.dirtyCount() * pageSize, pages, pageSize, 0,
+                RoundStats stats = new RoundStats(round, sent.pages(), sent.zeroPages(), sent.bytes(), pending,
+                        roundNanos, System.nanoTime() - start, bw, pending * pageSize, pages, pageSize, planner.hotSetPages(),
                         forecasts.get());
                 history.add(stats);
                 decision = orRequested(options.policy().decide(stats, List.copyOf(history)));
-                out.round(stats, decision);
+                out.round(stats, planner.lastDeferred(), planner.lastSkipped(), decision);
                 progress.accept(String.format("round %d: %d pages (%.1f MiB, %d zero) in %.0f ms at %.1f MiB/s; %d dirtied -> %s",
                         round, sent.pages(), sent.bytes() / 1048576.0, sent.zeroPages(), roundNanos / 1e6, bw / 1048576.0,
-                        cleaned.dirtyCount(), decision.action()));
+                        pending, decision.action()));
                 if (decision.action() == Action.CONTINUE_PRECOPY) round++;
             }
             out.decision(decision, round);
@@ -249,6 +255,7 @@ public final class MigrationSession {
             return out.failed(System.nanoTime() - start, why);
         } finally {
             if (pipeline != null) pipeline.close();
+            if (planner != null) planner.close();
             if (transport != null) transport.close();
             recoveredPipelines.forEach(PagePipeline::close);
             recovered.forEach(SourceTransport::close);
@@ -293,7 +300,7 @@ public final class MigrationSession {
         PostcopyComplete done;
         PagePipeline.Totals pushed;
         try {
-            pipeline.push(stale, pushRound);
+            planner.push(pipeline, stale, pushRound);
             PagePipeline.Totals after = pipeline.awaitRound(pushRound, options.peerTimeout().multipliedBy(10));
             pushed = after.minus(before);
             transport.sendControl(b -> new PostcopyDone(pushRound, options.verify()).encode(b));

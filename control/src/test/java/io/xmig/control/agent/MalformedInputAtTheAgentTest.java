@@ -119,11 +119,15 @@ class MalformedInputAtTheAgentTest {
     }
 
     private static ByteBuf hello(ChannelRole role, int index, UUID id, int magic, int version) {
+        return hello(role, index, id, magic, version, 0);
+    }
+
+    private static ByteBuf hello(ChannelRole role, int index, UUID id, int magic, int version, int capabilities) {
         ByteBuf b = Unpooled.buffer();
         b.writeInt(4 + 40).writeByte(FrameType.HELLO.code()).writeByte(0).writeShort(0);
         b.writeInt(magic).writeShort(version).writeByte(role.code()).writeByte(index);
         b.writeLong(id.getMostSignificantBits()).writeLong(id.getLeastSignificantBits());
-        b.writeLong(GUEST_PAGES).writeInt(4096).writeShort(1).writeShort(0);
+        b.writeLong(GUEST_PAGES).writeInt(4096).writeShort(1).writeShort(capabilities);
         return b;
     }
 
@@ -140,11 +144,16 @@ class MalformedInputAtTheAgentTest {
 
     /** Opens a session: control + one bulk channel, both acknowledged. Returns the bulk socket. */
     private Socket openSession(Socket control) throws IOException {
+        return openSession(control, 0);
+    }
+
+    /** As above, the bulk HELLO declaring {@code bulkCapabilities}. */
+    private Socket openSession(Socket control, int bulkCapabilities) throws IOException {
         UUID id = UUID.randomUUID();
         send(control, hello(ChannelRole.CONTROL, 0, id, Protocol.MAGIC, Protocol.VERSION));
         assertThat(read(control).type()).isEqualTo(FrameType.HELLO_ACK);
         Socket bulk = connect();
-        send(bulk, hello(ChannelRole.BULK, 0, id, Protocol.MAGIC, Protocol.VERSION));
+        send(bulk, hello(ChannelRole.BULK, 0, id, Protocol.MAGIC, Protocol.VERSION, bulkCapabilities));
         assertThat(read(bulk).type()).isEqualTo(FrameType.HELLO_ACK);
         assertThat(hv.domains()).as("the destination domain exists").hasSize(1);
         return bulk;
@@ -210,6 +219,39 @@ class MalformedInputAtTheAgentTest {
             Reply r = read(bulk);
             assertThat(r.code()).isEqualTo(ErrorCode.PAGE_OUT_OF_RANGE);
             assertThat(r.message()).contains(String.valueOf(GUEST_PAGES));
+            assertClosed(bulk);
+        }
+        awaitNoDomains();
+    }
+
+    /** A PAGES_LZ4 frame claiming one data page (raw_length 4120) with a checksum of 0 and a block of junk. */
+    private static ByteBuf junkLz4() {
+        ByteBuf b = Unpooled.buffer();
+        b.writeInt(4 + Protocol.PAGES_LZ4_FIXED_BYTES + 64).writeByte(FrameType.PAGES_LZ4.code()).writeByte(0).writeShort(0);
+        b.writeInt(Protocol.PAGES_FIXED_BYTES + Protocol.RUN_HEADER_BYTES + 4096).writeInt(0);
+        for (int i = 0; i < 64; i++) b.writeByte(0xF0 | (i & 0x0F));
+        return b;
+    }
+
+    @Test
+    void aCompressedFrameOnABulkChannelThatDidNotDeclareLz4IsRefused() throws Exception {
+        try (Socket control = connect(); Socket bulk = openSession(control)) {
+            send(bulk, junkLz4());
+            Reply r = read(bulk);
+            assertThat(r.code()).isEqualTo(ErrorCode.UNEXPECTED_FRAME);
+            assertThat(r.message()).contains("PAGES_LZ4").contains("LZ4");
+            assertClosed(bulk);
+        }
+        awaitNoDomains();
+    }
+
+    @Test
+    void aCorruptCompressedFrameIsRefusedAndNothingIsInstalled() throws Exception {
+        try (Socket control = connect(); Socket bulk = openSession(control, io.xmig.dataplane.protocol.Hello.CAP_LZ4)) {
+            send(bulk, junkLz4());
+            Reply r = read(bulk);
+            assertThat(r.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+            assertThat(r.message()).contains("PAGES_LZ4");
             assertClosed(bulk);
         }
         awaitNoDomains();

@@ -24,7 +24,7 @@ class ReportWriterTest {
     static final List<String> TOP_LEVEL = List.of("status", "policy", "workload", "guest_pages", "guest_bytes", "page_size",
             "channels", "bandwidth_limit_bytes_per_s", "bytes_sent", "pages_sent", "zero_pages", "rounds",
             "total_time_ms", "downtime_ms", "verify_ms", "guest_max_stall_ms", "switch", "verify", "error", "started_at",
-            "postcopy", "kv_latency_us", "forecaster", "start_wait_ms");
+            "postcopy", "kv_latency_us", "resend", "compression", "forecaster", "start_wait_ms");
 
     static MigrationReport completed() {
         RoundStats r0 = new RoundStats(0, 262_144, 200_000, 253_000_000, 9_000, 2_500_000_000L, 2_500_000_000L,
@@ -79,7 +79,7 @@ class ReportWriterTest {
                 List.of(new io.xmig.control.policy.Estimate(io.xmig.control.policy.Action.STOP_AND_COPY, 0, 29.6, 1_228_800,
                         29.6, 0, false)));
         MigrationReport report = MigrationReport.builder().status(MigrationReport.Status.ABORTED).policy("predictive")
-                .guestPages(1024).pageSize(4096).channels(1).round(MigrationReport.Round.of(r0, d))
+                .guestPages(1024).pageSize(4096).channels(1).round(MigrationReport.Round.of(r0, 0, 0, d))
                 .forecaster("lstm(bundled)").startWaitMs(750.0).startedAt(Instant.EPOCH).build();
         String json = ReportWriter.toJson(report);
         assertThat(ReportWriter.fromJson(json)).isEqualTo(report);
@@ -114,6 +114,7 @@ class ReportWriterTest {
                 + "\\s*\"method\": \"xxh64\"\\s*}");
         assertThat(json).containsPattern("\\{\\s*\"round\": 0,\\s*\"pages_sent\": 262144,\\s*\"zero_pages\": 200000,"
                 + "\\s*\"bytes_sent\": 253000000,\\s*\"pages_dirtied\": 9000,\\s*\"ms\": 2500.0,\\s*\"bytes_per_s\": 101200000,"
+                + "\\s*\"hot_set_pages\": 0,\\s*\"deferred_pages\": 0,\\s*\"skipped_pages\": 0,"
                 + "\\s*\"decision\": null,\\s*\"forecast\": null\\s*}");
     }
 

@@ -32,12 +32,17 @@ public final class PagePipeline implements AutoCloseable {
     private final long guestPages;
 
     public PagePipeline(GuestMemory memory, List<Channel> bulkChannels, TokenBucket bucket) {
+        this(memory, bulkChannels, bucket, Compression.OFF);
+    }
+
+    /** With {@code compression}: whether the senders turn PAGES frames into PAGES_LZ4 ({@link FrameCompressor}). */
+    public PagePipeline(GuestMemory memory, List<Channel> bulkChannels, TokenBucket bucket, Compression compression) {
         this.guestPages = memory.pages();
         RingBuffer[] rings = new RingBuffer[bulkChannels.size()];
         for (int i = 0; i < rings.length; i++) {
             rings[i] = new OneToOneRingBuffer(new UnsafeBuffer(
                     ByteBuffer.allocateDirect(RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
-            SenderAgent agent = new SenderAgent(i, rings[i], bulkChannels.get(i), memory, bucket);
+            SenderAgent agent = new SenderAgent(i, rings[i], bulkChannels.get(i), memory, bucket, compression);
             senders.add(agent);
             AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
                     TimeUnit.MICROSECONDS.toNanos(200)), t -> { }, null, agent);
@@ -68,6 +73,64 @@ public final class PagePipeline implements AutoCloseable {
     public long push(PageBitmap needed, int round) {
         for (SenderAgent s : senders) s.sendOnly(needed);
         return sendDirty(needed, round, true);
+    }
+
+    /**
+     * The post-copy push with an order: the pages of {@code first} (a subset of {@code needed}: those the guest is
+     * likely to touch soon) go out before the rest of {@code needed}; otherwise as {@link #push(PageBitmap, int)}.
+     */
+    public long push(PageBitmap needed, PageBitmap first, int round) {
+        for (SenderAgent s : senders) s.sendOnly(needed);
+        long n = scanner.scan(first);
+        n += scanner.scan(needed);
+        scanner.endRound(round, true);
+        return n;
+    }
+
+    /**
+     * Until called with nulls: the senders leave out the pages set in {@code skip} (Xen's rule) and those set in
+     * {@code defer} (hot pages, recorded in {@code deferredInto}) when their turn comes (see
+     * {@link SenderAgent#skipPagesIn}).
+     */
+    public void skipPagesIn(PageBitmap skip, PageBitmap defer, PageBitmap deferredInto) {
+        for (SenderAgent s : senders) s.skipPagesIn(skip, defer, deferredInto);
+    }
+
+    /** Pages the senders skipped under {@link #skipPagesIn}, so far. */
+    public long pagesSkipped() {
+        long n = 0;
+        for (SenderAgent s : senders) n += s.pagesSkipped();
+        return n;
+    }
+
+    /** Pages the senders deferred as hot under {@link #skipPagesIn}, so far. */
+    public long pagesDeferred() {
+        long n = 0;
+        for (SenderAgent s : senders) n += s.pagesDeferred();
+        return n;
+    }
+
+    /** What compression did so far, over all senders. */
+    public CompressionTotals compression() {
+        long frames = 0, raw = 0, packed = 0, cpu = 0;
+        for (SenderAgent s : senders) {
+            FrameCompressor c = s.compressor();
+            frames += c.framesCompressed();
+            raw += c.rawBytes();
+            packed += c.compressedBytes();
+            cpu += c.cpuNanos();
+        }
+        return new CompressionTotals(frames, raw, packed, cpu);
+    }
+
+    /**
+     * Frames sent compressed, their PAGES bodies' bytes before and after LZ4, and the senders' CPU time compressing.
+     */
+    public record CompressionTotals(long frames, long rawBytes, long compressedBytes, long cpuNanos) {
+        /** Bytes the wire did not carry thanks to compression. */
+        public long bytesSaved() {
+            return rawBytes - compressedBytes;
+        }
     }
 
     /** Blocks until every sender has put round {@code round}'s ROUND_END on its channel; returns the running totals. */

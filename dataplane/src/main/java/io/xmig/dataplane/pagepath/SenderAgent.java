@@ -45,16 +45,27 @@ public final class SenderAgent implements Agent, MessageHandler {
     private static final int FRAME_BYTES = 1 << 20;
 
     private volatile PageBitmap stillNeeded;       // post-copy push: send only pages still set here
+    private volatile PageBitmap skipDirtied;       // Xen's rule: dirtied again since the round began, not sent
+    private volatile PageBitmap deferHot;          // hot pages: not sent, recorded in deferredInto
+    private volatile PageBitmap deferredInto;
+    private final FrameCompressor compressor;
+    private long lastSentAt;
     private ByteBuf frame;
     private int round;
     private long roundPages;
     private int unflushed;
 
-    private volatile long pagesSent, zeroPages, bytesSent, framesSent;
+    private volatile long pagesSent, zeroPages, bytesSent, framesSent, pagesSkipped, pagesDeferred;
     private volatile int roundsCompleted;          // rounds whose ROUND_END went out: the next round is this number
     private volatile Throwable failure;
 
     public SenderAgent(int index, RingBuffer ring, Channel channel, GuestMemory memory, TokenBucket bucket) {
+        this(index, ring, channel, memory, bucket, Compression.OFF);
+    }
+
+    public SenderAgent(int index, RingBuffer ring, Channel channel, GuestMemory memory, TokenBucket bucket,
+                       Compression compression) {
+        this.compressor = new FrameCompressor(compression, channel.alloc(), FRAME_BYTES);
         this.index = index;
         this.ring = ring;
         this.channel = channel;
@@ -95,8 +106,25 @@ public final class SenderAgent implements Agent, MessageHandler {
         this.stillNeeded = bits;
     }
 
+    /**
+     * Until called again with nulls, do not send a page when its turn comes if it is set in {@code skip} (Xen's rule:
+     * dirtied again since the round began, so the next CLEAN reports it; counted in {@link #pagesSkipped()}) or in
+     * {@code defer} (hot: set in {@code deferredInto}, which only this sender writes in the words of its own stripes;
+     * counted in {@link #pagesDeferred()}). Other threads may change {@code skip} and {@code defer} meanwhile.
+     */
+    public void skipPagesIn(PageBitmap skip, PageBitmap defer, PageBitmap deferredInto) {
+        this.deferredInto = deferredInto;
+        this.deferHot = defer;
+        this.skipDirtied = skip;
+    }
+
     private void sendRun(long firstPfn, int pages) {
         PageBitmap needed = stillNeeded;
+        PageBitmap skip = skipDirtied;
+        if (skip != null && needed == null) {
+            sendSkipping(firstPfn, pages, skip, deferHot, deferredInto);
+            return;
+        }
         if (needed == null) {
             sendPages(firstPfn, pages);
             return;
@@ -105,6 +133,26 @@ public final class SenderAgent implements Agent, MessageHandler {
             if (!needed.get(p)) { p++; continue; }
             long q = p;
             while (q < end && needed.get(q)) needed.clear(q++);
+            sendPages(p, (int) (q - p));
+            p = q;
+        }
+    }
+
+    private void sendSkipping(long firstPfn, int pages, PageBitmap skip, PageBitmap defer, PageBitmap deferredInto) {
+        for (long p = firstPfn, end = firstPfn + pages; p < end; ) {
+            if (defer != null && defer.get(p)) {      // hot first: a hot page is usually also dirtied again
+                pagesDeferred++;
+                deferredInto.set(p);
+                p++;
+                continue;
+            }
+            if (skip.get(p)) {
+                pagesSkipped++;
+                p++;
+                continue;
+            }
+            long q = p;
+            while (q < end && !skip.get(q) && (defer == null || !defer.get(q))) q++;
             sendPages(p, (int) (q - p));
             p = q;
         }
@@ -158,7 +206,7 @@ public final class SenderAgent implements Agent, MessageHandler {
         writer.finish();
         ByteBuf out = frame;
         frame = null;
-        transmit(out);
+        transmit(compressor.maybeCompress(out));
     }
 
     private void endRound(int endedRound, boolean finalRound) {
@@ -170,6 +218,7 @@ public final class SenderAgent implements Agent, MessageHandler {
         transmit(out);
         channel.flush();
         unflushed = 0;
+        lastSentAt = 0;                            // the idle time between rounds is not link time
         roundPages = 0;
         round = endedRound + 1;
         roundsCompleted = round;
@@ -178,6 +227,7 @@ public final class SenderAgent implements Agent, MessageHandler {
     /** Waits for tokens and writability, then writes the frame; flushes every few frames. */
     private void transmit(ByteBuf out) {
         int bytes = out.readableBytes();
+        long t0 = System.nanoTime();
         try {
             long wait;
             while ((wait = bucket.tryAcquire(bytes)) > 0) LockSupport.parkNanos(wait);
@@ -192,6 +242,9 @@ public final class SenderAgent implements Agent, MessageHandler {
             throw e;
         }
         channel.write(out, channel.voidPromise());
+        long now = System.nanoTime();
+        if (lastSentAt != 0) compressor.waited(bytes, now - t0, now - lastSentAt);
+        lastSentAt = now;
         bytesSent += bytes;
         framesSent++;
         if (++unflushed >= 8) {
@@ -223,4 +276,7 @@ public final class SenderAgent implements Agent, MessageHandler {
     public long bytesSent() { return bytesSent; }
     public long framesSent() { return framesSent; }
     public Throwable failure() { return failure; }
+    public long pagesSkipped() { return pagesSkipped; }
+    public long pagesDeferred() { return pagesDeferred; }
+    public FrameCompressor compressor() { return compressor; }
 }

@@ -15,6 +15,8 @@ public enum FrameType {
     HELLO_ACK(0x02, Sender.DESTINATION, EnumSet.allOf(ChannelRole.class)),
     /** On BULK, and on FAULT (post-copy pages answered or pushed ahead of the bulk stream). */
     PAGES(0x10, Sender.SOURCE, EnumSet.of(ChannelRole.BULK, ChannelRole.FAULT)),
+    /** On BULK connections that declared {@link Hello#CAP_LZ4}: a PAGES body compressed with LZ4 (PagesInflater). */
+    PAGES_LZ4(0x12, Sender.SOURCE, EnumSet.of(ChannelRole.BULK)),
     ROUND_END(0x11, Sender.SOURCE, EnumSet.of(ChannelRole.BULK)),
     VCPU_CONTEXT(0x20, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),
     COMPLETE(0x21, Sender.SOURCE, EnumSet.of(ChannelRole.CONTROL)),

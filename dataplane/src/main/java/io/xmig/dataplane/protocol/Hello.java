@@ -20,8 +20,18 @@ public record Hello(ChannelRole role, int channelIndex, UUID sessionId, long gue
     /** Capability bit: this connection rejoins an interrupted post-copy session (QEMU's postcopy-recover). */
     public static final int CAP_RECOVER = 1;
 
+    /**
+     * Capability bit, BULK connections: the source may send PAGES_LZ4 (LZ4-compressed PAGES) on this connection; the
+     * destination refuses a PAGES_LZ4 on a connection whose HELLO did not set it.
+     */
+    public static final int CAP_LZ4 = 2;
+
     public boolean recover() {
         return (capabilities & CAP_RECOVER) != 0;
+    }
+
+    public boolean lz4() {
+        return (capabilities & CAP_LZ4) != 0;
     }
 
     public static final int BODY_BYTES = 40;
@@ -88,8 +98,9 @@ public record Hello(ChannelRole role, int channelIndex, UUID sessionId, long gue
                     + Protocol.MAX_BULK_CHANNELS);
         }
         int capabilities = body.getUnsignedShort(i + 38);
-        if ((capabilities & ~CAP_RECOVER) != 0) {
-            throw ProtocolException.malformed(String.format("HELLO capabilities 0x%04x: v1 defines only RECOVER (0x0001)", capabilities));
+        if ((capabilities & ~(CAP_RECOVER | CAP_LZ4)) != 0) {
+            throw ProtocolException.malformed(String.format("HELLO capabilities 0x%04x: v1 defines only RECOVER (0x0001)"
+                    + " and LZ4 (0x0002)", capabilities));
         }
         if (role == ChannelRole.BULK ? channelIndex >= bulkChannels : channelIndex != 0) {
             throw ProtocolException.malformed("HELLO channel_index " + channelIndex + " for a " + role + " connection"

@@ -33,6 +33,10 @@ public final class Protocol {
     public static final int RUN_HEADER_BYTES = 16;
     /** {@code u32 round · u16 run_count · u16 reserved}: the PAGES body before its first run. */
     public static final int PAGES_FIXED_BYTES = 8;
+    /** {@code u32 raw_length · u32 xxh32}: the PAGES_LZ4 body before its LZ4 block. */
+    public static final int PAGES_LZ4_FIXED_BYTES = 8;
+    /** Seed of the XXH32 of a PAGES_LZ4 frame's decompressed body. */
+    public static final int PAGES_LZ4_SEED = 0x584D4947;
     /** Run flag: the run's pages are all zero and carry no data. The only run flag v1 defines. */
     public static final int RUN_FLAG_ZERO = 1;
     /** Largest vCPU context a VCPU_CONTEXT frame carries. */

@@ -66,7 +66,7 @@ public final class SourceTransport implements AutoCloseable {
         try {
             t.control = t.open(peer, new Hello(ChannelRole.CONTROL, 0, sessionId, guestPages, pageSize, bulkChannels, caps), timeout, true);
             for (int i = 0; i < bulkChannels; i++) {
-                t.bulk.add(t.open(peer, new Hello(ChannelRole.BULK, i, sessionId, guestPages, pageSize, bulkChannels, caps), timeout, false));
+                t.bulk.add(t.open(peer, new Hello(ChannelRole.BULK, i, sessionId, guestPages, pageSize, bulkChannels, caps | Hello.CAP_LZ4), timeout, false));
             }
             t.fault = t.open(peer, new Hello(ChannelRole.FAULT, 0, sessionId, guestPages, pageSize, bulkChannels, caps), timeout, false);
             return t;

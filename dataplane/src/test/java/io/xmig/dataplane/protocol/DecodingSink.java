@@ -14,6 +14,7 @@ import java.util.List;
 final class DecodingSink extends ChannelInboundHandlerAdapter {
     private final FrameDecoder decoder;
     private PagesFrameReader reader;
+    private PagesInflater inflater;
     final List<Object> decoded = new ArrayList<>();
     long pagesInstalled;
     long checksum;
@@ -31,6 +32,10 @@ final class DecodingSink extends ChannelInboundHandlerAdapter {
                 case HELLO -> Hello.decode(body);
                 case HELLO_ACK -> HelloAck.decode(body);
                 case PAGES -> install(body);
+                case PAGES_LZ4 -> {
+                    if (inflater == null) inflater = new PagesInflater(ctx.alloc(), decoder.hello().pageSize());
+                    yield install(inflater.inflate(body));
+                }
                 case ROUND_END -> RoundEnd.decode(body);
                 case VCPU_CONTEXT -> VcpuContext.decode(body);
                 case COMPLETE -> Complete.decode(body);
@@ -56,6 +61,11 @@ final class DecodingSink extends ChannelInboundHandlerAdapter {
         } finally {
             frame.release();
         }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (inflater != null) inflater.close();
     }
 
     /** The negotiated guest size on a destination; on a source (no HELLO seen) the largest v1 allows. */

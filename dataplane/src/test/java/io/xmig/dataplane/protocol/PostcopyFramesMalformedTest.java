@@ -141,8 +141,8 @@ class PostcopyFramesMalformedTest {
         java.util.UUID id = java.util.UUID.randomUUID();
         Hello recover = new Hello(ChannelRole.CONTROL, 0, id, GUEST, 4096, 1, Hello.CAP_RECOVER);
         assertThat(Hello.decode(body(recover::encode)).recover()).isTrue();
-        Hello unknown = new Hello(ChannelRole.CONTROL, 0, id, GUEST, 4096, 1, 0x0002);
+        Hello unknown = new Hello(ChannelRole.CONTROL, 0, id, GUEST, 4096, 1, 0x0004);
         assertThatThrownBy(() -> Hello.decode(body(unknown::encode))).isInstanceOf(ProtocolException.class)
-                .hasMessageContaining("capabilities 0x0002");
+                .hasMessageContaining("capabilities 0x0004");
     }
 }
