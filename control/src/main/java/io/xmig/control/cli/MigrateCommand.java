@@ -72,7 +72,7 @@ final class MigrateCommand implements Callable<Integer> {
             description = "After the switch to post-copy, how long to keep reconnecting if the connection breaks (default: ${DEFAULT-VALUE}).")
     String reconnectTimeout;
 
-    @Option(names = "--resend", defaultValue = "clustering",
+    @Option(names = "--resend", defaultValue = "xen-skip",
             description = "Which dirty pages a round holds back: none, xen-skip (Xen's skip rule) or clustering (defer the hot pages to the end) (default: ${DEFAULT-VALUE}).")
     String resend;
 
