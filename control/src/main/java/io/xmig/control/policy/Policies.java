@@ -17,7 +17,7 @@ import java.util.function.Function;
  *   <li>{@code postcopy-only} — {@link PostcopyOnlyPolicy}, no parameters;</li>
  *   <li>{@code postcopy-after-first-pass[:limit=300ms]} — {@link PostcopyAfterFirstPassPolicy};</li>
  *   <li>{@code hybrid-threshold[:share=0.8,rounds=2,limit=300ms,max-rounds=30]} — {@link HybridThresholdPolicy};</li>
- *   <li>{@code predictive[:limit=300ms,postcopy=yes|no,max-rounds=30,lookahead=5,gain=0.3,overhead=5ms]} —
+ *   <li>{@code predictive[:limit=300ms,postcopy=yes|no,max-rounds=30,lookahead=5,gain=0.3,overhead=5ms,patience=3]} —
  *       {@link PredictivePolicy} (its forecaster is chosen where the session is made, not here).</li>
  * </ul>
  * {@code limit} takes {@code ms} or {@code s} (a bare number is milliseconds, as QEMU's {@code downtime-limit}),
@@ -40,7 +40,7 @@ public final class Policies {
                 p -> new PostcopyAfterFirstPassPolicy(limit(PostcopyAfterFirstPassPolicy.NAME, p))));
         REGISTRY.put(HybridThresholdPolicy.NAME, new Entry(List.of("share", "rounds", "limit", "max-rounds"),
                 Policies::hybridThreshold));
-        REGISTRY.put(PredictivePolicy.NAME, new Entry(List.of("limit", "postcopy", "max-rounds", "lookahead", "gain", "overhead"),
+        REGISTRY.put(PredictivePolicy.NAME, new Entry(List.of("limit", "postcopy", "max-rounds", "lookahead", "gain", "overhead", "patience"),
                 Policies::predictive));
     }
 
@@ -144,7 +144,7 @@ public final class Policies {
             }
         }
         return new PredictivePolicy(limit(name, p), postcopy, rounds(name, p, "max-rounds", DowntimeLimitPolicy.DEFAULT_MAX_ROUNDS),
-                lookahead, gain, overhead);
+                lookahead, gain, overhead, rounds(name, p, "patience", PredictivePolicy.DEFAULT_PATIENCE));
     }
 
     /** A decimal fraction 0..1 as written ("0.8"), or an error naming {@code key}. */

@@ -12,7 +12,9 @@ import java.util.List;
  *       working set of {@code W} pages, so the distinct pages dirtied are {@code W (1 − e^(−n/W))} (uniform writes;
  *       a sequential writer reaches {@code min(n, W)}, which this bounds from below by at most 37 %). The next round
  *       sends those. With a flat rate below the link and no saturation this is the classic geometric series
- *       {@code D_k = D_0 (r/B)^k}.</li>
+ *       {@code D_k = D_0 (r/B)^k}. With {@code sequential} the bound {@code min(n, W)} is used instead: a writer that
+ *       sweeps its working set dirties a new page with every write until it has touched them all (the predictive
+ *       policy switches to it once a round failed to converge: the evidence that the guest writes that way).</li>
  *   <li>Stop-and-copy after {@code k} more rounds: downtime {@code D_k / B + overhead}, no remote faults.</li>
  *   <li>Post-copy after {@code k} more rounds: downtime {@code overhead}; the push of the {@code D_k} missing pages lasts
  *       {@code T_p = D_k / B}; a missing page is pushed at a uniform time in {@code [0, T_p]} and is touched before that
@@ -28,9 +30,10 @@ import java.util.List;
  * @param bytesPerPage    bytes on the wire per non-zero page (page plus its share of the frame header)
  * @param overheadSeconds fixed cost of a switch (and of each round: CLEAN, the last acknowledgement)
  * @param guestPages      the guest's size: no dirty set grows beyond it
+ * @param sequential      distinct pages dirtied as {@code min(n, W)} instead of {@code W (1 − e^(−n/W))}
  */
 public record PrecopyModel(Forecast forecast, double workingSetPages, double linkPagesPerS, double bytesPerPage,
-                           double overheadSeconds, long guestPages) {
+                           double overheadSeconds, long guestPages, boolean sequential) {
 
     public PrecopyModel {
         if (!(workingSetPages >= 1)) throw new IllegalArgumentException("working set must be >= 1 page");
@@ -41,10 +44,17 @@ public record PrecopyModel(Forecast forecast, double workingSetPages, double lin
      *  having sent {@code bytes} in those rounds. */
     public record Point(int rounds, double dirtyPages, double seconds, double bytes) {}
 
+    /** The uniform-writes model. */
+    public PrecopyModel(Forecast forecast, double workingSetPages, double linkPagesPerS, double bytesPerPage,
+                        double overheadSeconds, long guestPages) {
+        this(forecast, workingSetPages, linkPagesPerS, bytesPerPage, overheadSeconds, guestPages, false);
+    }
+
     /** Distinct pages the guest dirties from {@code start} for {@code duration} seconds. */
     public double dirtied(double start, double duration) {
         double n = forecast.writesBetween(start, start + duration);
-        return Math.min(guestPages, workingSetPages * -Math.expm1(-n / workingSetPages));
+        double distinct = sequential ? Math.min(n, workingSetPages) : workingSetPages * -Math.expm1(-n / workingSetPages);
+        return Math.min(guestPages, distinct);
     }
 
     /** Seconds a round (or final copy) of {@code pages} pages takes on the link. */

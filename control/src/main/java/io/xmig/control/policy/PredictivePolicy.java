@@ -14,16 +14,20 @@ import static io.xmig.control.policy.Reasons.count;
  *   <li>STOP_AND_COPY when stopping now meets the downtime {@code limit};</li>
  *   <li>CONTINUE_PRECOPY when a stop-and-copy after {@code k <= lookahead} more rounds is forecast to meet it (a quiet
  *       spell is coming, or pre-copy converges): the fewest rounds that do, so the fewest extra bytes;</li>
- *   <li>otherwise, with post-copy allowed: START_POSTCOPY at the round cap; CONTINUE_PRECOPY while one more round is
- *       forecast to cut the expected remote faults by at least {@code gain} (pre-copy still drains the dirty set);
- *       START_POSTCOPY otherwise — at once when the forecast rate outruns the link, since every round then only adds
- *       bytes;</li>
+ *   <li>otherwise, with post-copy allowed: START_POSTCOPY at the round cap, or when the latest round did not converge
+ *       (it dirtied at least 80 % of what it sent: the evidence overrules the model); CONTINUE_PRECOPY while one more
+ *       round is forecast to cut the expected remote faults by at least {@code gain} (pre-copy still drains the dirty
+ *       set); START_POSTCOPY otherwise — at once when the forecast rate outruns the link, since every round then only
+ *       adds bytes;</li>
  *   <li>with {@code postcopy=no}: STOP_AND_COPY at the cap or when no later stop is forecast to be shorter than now;
  *       CONTINUE_PRECOPY toward the shortest forecast downtime otherwise.</li>
  * </ol>
  * Without a forecast in the round (no telemetry source, e.g. on a Xen dom0 without the sampler) it assumes the rate the
  * last round measured holds (forecaster {@code round-rate}), and the reason says so. Each decision carries the
  * estimates it compared; the report records them with the forecast.
+ *
+ * A forecast promise of a quiet spell (rule 2) is waited for at most until {@code patience} rounds in a row did not
+ * converge; then rules 3 and 4 decide as if no later stop met the limit.
  *
  * <p>Immutable and stateless: everything comes from {@code history} and the forecast.
  */
@@ -32,6 +36,9 @@ public final class PredictivePolicy implements SwitchPolicy {
     public static final int DEFAULT_LOOKAHEAD = 5;
     public static final double DEFAULT_GAIN = 0.3;
     public static final long DEFAULT_OVERHEAD_NANOS = 5_000_000L;
+    public static final int DEFAULT_PATIENCE = 3;
+    /** A round converged when it dirtied less than this share of what it sent (hybrid-threshold's measure). */
+    static final double CONVERGING_SHARE = 0.8;
     /** No projection looks further than this: the forecast holds its last step beyond the horizon anyway. */
     static final double MAX_PROJECTION_SECONDS = 60;
 
@@ -41,10 +48,15 @@ public final class PredictivePolicy implements SwitchPolicy {
     private final int lookahead;
     private final double gain;
     private final long overheadNanos;
+    private final int patience;
 
     public PredictivePolicy() {
         this(DowntimeLimitPolicy.DEFAULT_LIMIT_NANOS, true, DowntimeLimitPolicy.DEFAULT_MAX_ROUNDS, DEFAULT_LOOKAHEAD,
-                DEFAULT_GAIN, DEFAULT_OVERHEAD_NANOS);
+                DEFAULT_GAIN, DEFAULT_OVERHEAD_NANOS, DEFAULT_PATIENCE);
+    }
+
+    public PredictivePolicy(long limitNanos, boolean postcopy, int maxRounds, int lookahead, double gain, long overheadNanos) {
+        this(limitNanos, postcopy, maxRounds, lookahead, gain, overheadNanos, DEFAULT_PATIENCE);
     }
 
     /**
@@ -54,8 +66,11 @@ public final class PredictivePolicy implements SwitchPolicy {
      * @param lookahead     how many more rounds it projects, 1..30
      * @param gain          the share of expected remote faults one more round must save to be worth it, 0..1
      * @param overheadNanos fixed cost of a switch and of a round, 0..10 s
+     * @param patience      consecutive rounds that did not converge after which a forecast promise is no longer waited
+     *                      for, at least 1
      */
-    public PredictivePolicy(long limitNanos, boolean postcopy, int maxRounds, int lookahead, double gain, long overheadNanos) {
+    public PredictivePolicy(long limitNanos, boolean postcopy, int maxRounds, int lookahead, double gain, long overheadNanos,
+                            int patience) {
         if (limitNanos < 0 || limitNanos > DowntimeLimitPolicy.MAX_LIMIT_NANOS) {
             throw new IllegalArgumentException("downtime limit must be 0..2000 s, not " + limitNanos + " ns");
         }
@@ -71,6 +86,8 @@ public final class PredictivePolicy implements SwitchPolicy {
         this.lookahead = lookahead;
         this.gain = gain;
         this.overheadNanos = overheadNanos;
+        if (patience < 1) throw new IllegalArgumentException("patience must be at least 1, not " + patience);
+        this.patience = patience;
     }
 
     @Override
@@ -97,8 +114,9 @@ public final class PredictivePolicy implements SwitchPolicy {
         }
         Forecast forecast = latest.forecast().orElseGet(() -> roundRate(latest));
         double perPage = PrecopyModel.bytesPerDataPage(history, latest.pageSize());
+        int stalled = notConverging(history);
         PrecopyModel model = new PrecopyModel(forecast, PrecopyModel.workingSet(latest, history, forecast),
-                linkBytes / perPage, perPage, overheadNanos / 1e9, latest.guestPages());
+                linkBytes / perPage, perPage, overheadNanos / 1e9, latest.guestPages(), stalled > 0);
         int rounds = atCap ? 0 : Math.min(lookahead, maxRounds - latest.round() - 1);
         List<PrecopyModel.Point> points = model.project(latest.pagesDirtied(), rounds, MAX_PROJECTION_SECONDS);
         List<Estimate> estimates = new ArrayList<>();
@@ -117,7 +135,8 @@ public final class PredictivePolicy implements SwitchPolicy {
                     "stop-and-copy now meets the %s limit: expected downtime %.1f ms; %s", Reasons.millis(limitNanos),
                     stopNow.downtimeMs(), context), estimates);
         }
-        for (int k = 1; k < points.size(); k++) {
+        boolean patient = stalled < patience;
+        for (int k = 1; k < points.size() && patient; k++) {
             Estimate later = stop(estimates, k);
             if (later.meetsTarget()) {
                 return new Decision(Action.CONTINUE_PRECOPY, String.format(Locale.ROOT,
@@ -127,7 +146,7 @@ public final class PredictivePolicy implements SwitchPolicy {
                         count(Math.round(points.get(k).dirtyPages())), later.downtimeMs(), context), estimates);
             }
         }
-        if (!postcopy) return precopyOnly(points, estimates, stopNow, atCap, context);
+        if (!postcopy) return precopyOnly(points, estimates, stopNow, atCap || !patient, context);
         Estimate pcNow = post(estimates, 0);
         if (atCap) {
             return new Decision(Action.START_POSTCOPY, String.format(Locale.ROOT,
@@ -137,6 +156,15 @@ public final class PredictivePolicy implements SwitchPolicy {
         }
         Estimate pcNext = post(estimates, 1);
         boolean shrinking = points.get(1).dirtyPages() < points.get(0).dirtyPages();
+        if (!patient || stalled > 0) {
+            // The evidence overrules the model: the dirty set did not shrink when the forecast said it would (a
+            // sequential writer re-dirties its whole working set, which the model's uniform-writes curve under-counts).
+            return new Decision(Action.START_POSTCOPY, String.format(Locale.ROOT,
+                    "post-copy now: no stop-and-copy within %d rounds meets the %s limit (now %.1f ms) and the last %d "
+                            + "round%s did not converge (%s); expected %.0f remote faults; %s", rounds,
+                    Reasons.millis(limitNanos), stopNow.downtimeMs(), stalled, stalled == 1 ? "" : "s",
+                    convergence(latest), pcNow.remoteFaults(), context), estimates);
+        }
         if (shrinking && pcNext.remoteFaults() <= (1 - gain) * pcNow.remoteFaults()) {
             return new Decision(Action.CONTINUE_PRECOPY, String.format(Locale.ROOT,
                     "no stop-and-copy within %d rounds meets the %s limit; one more round is forecast to cut the "
@@ -155,6 +183,22 @@ public final class PredictivePolicy implements SwitchPolicy {
                 pcNow.remoteFaults(), context), estimates);
     }
 
+    /** Consecutive rounds, ending with the latest, that dirtied at least {@link #CONVERGING_SHARE} of what they sent. */
+    static int notConverging(List<RoundStats> history) {
+        int n = 0;
+        for (int i = history.size() - 1; i >= 0; i--) {
+            RoundStats r = history.get(i);
+            if (r.pagesDirtied() < CONVERGING_SHARE * r.pagesSent()) break;
+            n++;
+        }
+        return n;
+    }
+
+    private static String convergence(RoundStats r) {
+        return String.format(Locale.ROOT, "round %d sent %s pages and %s were dirtied meanwhile", r.round(),
+                count(r.pagesSent()), count(r.pagesDirtied()));
+    }
+
     private Decision precopyOnly(List<PrecopyModel.Point> points, List<Estimate> estimates, Estimate stopNow, boolean atCap,
                                  String context) {
         int best = 0;
@@ -164,7 +208,7 @@ public final class PredictivePolicy implements SwitchPolicy {
         if (atCap || best == 0) {
             return new Decision(Action.STOP_AND_COPY, String.format(Locale.ROOT,
                     "stop-and-copy now (post-copy not allowed): %s; expected downtime %.1f ms, over the %s limit; %s",
-                    atCap ? "the round cap is reached" : "no later round is forecast to shorten it",
+                    atCap ? "the round cap is reached, or pre-copy stopped converging" : "no later round is forecast to shorten it",
                     stopNow.downtimeMs(), Reasons.millis(limitNanos), context), estimates);
         }
         return new Decision(Action.CONTINUE_PRECOPY, String.format(Locale.ROOT,
@@ -201,6 +245,6 @@ public final class PredictivePolicy implements SwitchPolicy {
     public String toString() {
         return NAME + ":limit=" + Policies.formatDuration(limitNanos) + ",postcopy=" + (postcopy ? "yes" : "no")
                 + ",max-rounds=" + maxRounds + ",lookahead=" + lookahead + ",gain=" + gain + ",overhead="
-                + Policies.formatDuration(overheadNanos);
+                + Policies.formatDuration(overheadNanos) + ",patience=" + patience;
     }
 }

@@ -103,10 +103,50 @@ class PredictivePolicyTest {
         assertThat(p.get(3).dirtyPages()).isCloseTo(2_500, org.assertj.core.data.Offset.offset(1.0));
     }
 
+    /** Round {@code r} sent {@code sent} pages in their link time and the CLEAN after it reported {@code dirtied}. */
+    static RoundStats round(int r, long sent, long dirtied, Forecast f, long elapsed) {
+        long nanos = Math.max(1, sent * LINK_NANOS / GUEST);
+        return new RoundStats(r, sent, 0, sent * Rounds.PAGE, dirtied, nanos, elapsed, RoundStats.bytesPerSecond(sent * Rounds.PAGE, nanos),
+                dirtied * Rounds.PAGE, GUEST, Rounds.PAGE, 0, Optional.ofNullable(f));
+    }
+
+    @Test
+    void aSequentialWriterThatReDirtiesEverythingFlipsOnTheEvidence() {
+        // a sweep of 16,000 pages at 25,000 pages/s over a 25,600 pages/s link: the model's uniform-writes curve says
+        // one more round shrinks the dirty set, but round 1 dirtied all it sent
+        Forecast f = new Forecast("flat", HorizonForecast.flat(0, 250, 20, 25_000, 0), 16_000);
+        List<RoundStats> h = new ArrayList<>(afterRoundZero(16_000, f));
+        Decision first = Rounds.decide(new PredictivePolicy(), h);
+        assertThat(first.action()).as(first.reason()).isEqualTo(Action.CONTINUE_PRECOPY);
+        h.add(round(1, 16_000, 16_000, f, LINK_NANOS + 625_000_000L));
+        Decision second = Rounds.decide(new PredictivePolicy(), h);
+        assertThat(second.action()).isEqualTo(Action.START_POSTCOPY);
+        assertThat(second.reason()).contains("did not converge").contains("round 1 sent 16,000 pages and 16,000 were dirtied");
+    }
+
+    @Test
+    void aQuietSpellThatNeverComesIsWaitedForOnlyPatienceRounds() {
+        // every forecast promises a drop to 500/s; the guest keeps dirtying all it is sent
+        Forecast promise = forecast("test", 40_000, 2, 500);
+        List<RoundStats> h = new ArrayList<>(afterRoundZero(20_000, promise));
+        long t = LINK_NANOS;
+        for (int r = 1; r <= 3; r++) {
+            Decision d = Rounds.decide(new PredictivePolicy(), h);
+            if (r == 1) assertThat(d.action()).isEqualTo(Action.CONTINUE_PRECOPY);
+            t += 800_000_000L;
+            h.add(round(r, 20_000, 20_000, promise, t));
+        }
+        Decision d = Rounds.decide(new PredictivePolicy(), h);
+        assertThat(d.action()).isEqualTo(Action.START_POSTCOPY);
+        assertThat(d.reason()).contains("the last 3 rounds did not converge");
+        PredictivePolicy noPostcopy = (PredictivePolicy) Policies.create("predictive:postcopy=no,patience=2");
+        assertThat(Rounds.decide(noPostcopy, h).action()).isEqualTo(Action.STOP_AND_COPY);
+    }
+
     @Test
     void specsAreParsedAndBadOnesNamed() {
         assertThat(Policies.create("predictive:limit=50ms,postcopy=no,lookahead=3,gain=0.5,overhead=2ms").toString())
-                .isEqualTo("predictive:limit=50ms,postcopy=no,max-rounds=30,lookahead=3,gain=0.5,overhead=2ms");
+                .isEqualTo("predictive:limit=50ms,postcopy=no,max-rounds=30,lookahead=3,gain=0.5,overhead=2ms,patience=3");
         assertThatThrownBy(() -> Policies.create("predictive:postcopy=maybe")).hasMessageContaining("expected yes or no");
         assertThatThrownBy(() -> Policies.create("predictive:gain=2")).hasMessageContaining("fraction from 0 to 1");
         assertThatThrownBy(() -> Policies.create("predictive:lookahead=99")).hasMessageContaining("1 to 30");
