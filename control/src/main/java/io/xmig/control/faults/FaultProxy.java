@@ -1,4 +1,4 @@
-package io.xmig.control.session;
+package io.xmig.control.faults;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -23,7 +23,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Test fixture: an in-process Netty relay between a migration source and an agent that injects one {@link Fault} at a
+ * Fault injection for tests and the reliability campaign (docs/RELIABILITY.md), not for production use: an in-process
+ * Netty relay between a migration source and an agent that injects one {@link Fault} at a
  * chosen point of the migration. It reads the source's stream frame by frame (the length field of protocol v1, no
  * more) to know where the migration is, and acts on the first frame that matches the fault's {@link Phase}:
  * <ul>
@@ -42,19 +43,19 @@ import java.util.concurrent.TimeUnit;
  * closes every connection. The destination's stream is relayed as it comes. Backpressure is passed through (a relay
  * reads only while the other side is writable). Event-loop threads only, except {@link #heal} and {@link #close}.
  */
-final class FaultProxy implements AutoCloseable {
-    enum Phase { HANDSHAKE, PRECOPY_ROUND, STOP_AND_COPY, SWITCH, POSTCOPY, COMPLETION }
+public final class FaultProxy implements AutoCloseable {
+    public enum Phase { HANDSHAKE, PRECOPY_ROUND, STOP_AND_COPY, SWITCH, POSTCOPY, COMPLETION }
 
-    enum Kind { CUT, STALL, DELAY, TRUNCATE, DUPLICATE, CORRUPT, KILL }
+    public enum Kind { CUT, STALL, DELAY, TRUNCATE, DUPLICATE, CORRUPT, KILL }
 
-    record Fault(Kind kind, Phase phase, int round) {
+    public record Fault(Kind kind, Phase phase, int round) {
         @Override
         public String toString() {
             return kind + " at " + phase + (phase == Phase.PRECOPY_ROUND ? " " + round : "");
         }
     }
 
-    static final Duration DELAY = Duration.ofMillis(60);
+    public static final Duration DELAY = Duration.ofMillis(60);
     private static final int ROLE_CONTROL = 1, ROLE_BULK = 2;
 
     private final EventLoopGroup group = Transports.eventLoops(2);
@@ -66,7 +67,7 @@ final class FaultProxy implements AutoCloseable {
     private final CountDownLatch triggered = new CountDownLatch(1);
     private volatile boolean fired, refusing, stalled, delayed, switchSeen;
 
-    FaultProxy(InetSocketAddress target, Fault fault, Runnable kill) throws InterruptedException {
+    public FaultProxy(InetSocketAddress target, Fault fault, Runnable kill) throws InterruptedException {
         this.target = target;
         this.fault = fault;
         this.kill = kill;
@@ -79,21 +80,21 @@ final class FaultProxy implements AutoCloseable {
                 }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return (InetSocketAddress) server.localAddress();
     }
 
     /** Whether the fault has been injected, waiting up to {@code timeout}. */
-    boolean awaitTriggered(Duration timeout) throws InterruptedException {
+    public boolean awaitTriggered(Duration timeout) throws InterruptedException {
         return triggered.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    boolean triggered() {
+    public boolean triggered() {
         return triggered.getCount() == 0;
     }
 
     /** After a CUT: new connections get through again (and nothing is stalled any more). */
-    void heal() {
+    public void heal() {
         refusing = false;
     }
 
