@@ -165,8 +165,8 @@ public final class FaultProxy implements AutoCloseable {
             }
             if (stream != null && !fired && stream.matches(b)) {
                 fired = true;
+                triggered.countDown();          // first: a KILL's hook may take a while, the test may see its effect
                 inject(ctx, b);
-                triggered.countDown();
                 return;
             }
             forward(b);
