@@ -60,6 +60,10 @@ public final class MigrationAgent implements AutoCloseable {
     private final long expiryNanos;
     private Channel server;
 
+    /** How long a connection may take to say HELLO before the agent closes it, unless it is given another. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    private volatile long handshakeTimeoutNanos = DEFAULT_HANDSHAKE_TIMEOUT.toNanos();
+
     /** How long an interrupted post-copy waits for its source to reconnect, unless the agent is given another. */
     public static final Duration DEFAULT_INTERRUPTED_EXPIRY = Duration.ofMinutes(10);
 
@@ -99,6 +103,16 @@ public final class MigrationAgent implements AutoCloseable {
         ended.values().removeIf(e -> now - e.atNanos() > expiryNanos);
     }
 
+    /**
+     * Connections that have not sent a complete HELLO within {@code timeout} are closed (without an ERROR: the peer
+     * said nothing to answer), so idle or trickling connections cannot pile up. Call before {@link #listen}.
+     */
+    public MigrationAgent handshakeTimeout(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("handshake timeout " + timeout);
+        handshakeTimeoutNanos = timeout.toNanos();
+        return this;
+    }
+
     /** Binds {@code address} (port 0: any free port) and starts accepting. */
     public MigrationAgent listen(InetSocketAddress address) throws InterruptedException {
         server = Transports.server(boss, workers).childHandler(new ChannelInitializer<SocketChannel>() {
@@ -132,6 +146,14 @@ public final class MigrationAgent implements AutoCloseable {
         private DestinationSession session;
         private Hello hello;
         private PagesFrameReader reader;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.executor().schedule(() -> {
+                if (hello == null) ctx.close();                  // no HELLO in time: a stray or hostile peer
+            }, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
+            ctx.fireChannelActive();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -56,8 +56,10 @@ public final class FaultedMigration {
             return outcome.decision() != null && outcome.decision().action() == Action.START_POSTCOPY;
         }
 
-        /** The outcomes FAILURES.md allows for this run. */
+        /** The outcomes FAILURES.md allows for this run. A policy's ABORT ("pre-copy round k: policy ABORT") leaves
+         *  the guest at the source whatever else happened. */
         public Set<Where> documented() {
+            if (outcome.status() == MigrationOutcome.Status.ABORTED) return EnumSet.of(Where.SOURCE_RUNS);
             return faultInjected ? FaultedMigration.documented(fault, postcopy()) : EnumSet.of(Where.COMPLETED);
         }
 
