@@ -3,8 +3,6 @@ package io.xmig.dataplane.protocol;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * Coverage-guided fuzzing (Jazzer) of what a destination reads from a connection: {@link FrameDecoder} on the DESTINATION
  * side, then every body it may receive decoded as the session code does ({@link DecodingSink}), then the
@@ -15,15 +13,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DestinationStreamFuzzTest {
     private static final FuzzedConnection CONNECTION = new FuzzedConnection(FrameDecoder.Side.DESTINATION);
 
-    @FuzzTest(maxDuration = "10s")
+    @FuzzTest(maxDuration = "5s")
     void stream(byte[] input) {
         CONNECTION.feed(input);
     }
 
     @AfterAll
     static void report() {
-        System.out.println(CONNECTION.summary());
-        LeakWatch.assertNoLeaks();
-        assertThat(CONNECTION.inputs).isGreaterThanOrEqualTo(Long.getLong("xmig.fuzz.minInputs", 0));
+        CONNECTION.report();
     }
 }

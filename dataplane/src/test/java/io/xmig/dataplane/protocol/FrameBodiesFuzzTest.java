@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FrameBodiesFuzzTest {
     private static final FuzzBudget BUDGET = new FuzzBudget(FuzzBudget.BODY_SLACK);
 
-    @FuzzTest(maxDuration = "10s")
+    @FuzzTest(maxDuration = "5s")
     void bodies(byte[] input) {
         BodyDecoders.decodeAll(input, BUDGET);
     }

@@ -14,7 +14,8 @@ import java.lang.management.ManagementFactory;
  * The slack is {@link #BODY_SLACK} for a body decoder alone (an exception and its message), and
  * {@link #CONNECTION_SLACK} for a whole connection: the largest allocation v1 allows for a frame it has not received
  * is the negotiated frame limit itself ({@link Protocol#maxFrameLength}), and a pipeline under the leak detector at
- * PARANOID records a stack trace at every buffer access.
+ * PARANOID records a stack trace at every buffer access, so a connection also gets {@link #PER_FRAME_SLACK} for each
+ * frame it decoded (an input of many tiny valid frames costs that much in leak records alone).
  * An input during which the JVM loaded a class is not held to either limit: loading, and Jazzer instrumenting,
  * a class costs megabytes and milliseconds that are not the decoder's (it happens on the first inputs that reach
  * a new path).
@@ -24,6 +25,8 @@ final class FuzzBudget {
     static final long BODY_SLACK = 64 * 1024;
     /** Heap a connection may allocate beyond four times the input: one negotiated frame, the largest v1 allows. */
     static final long CONNECTION_SLACK = Protocol.maxFrameLength(Protocol.PAGE_SIZE);
+    /** What the leak detector's records (PARANOID) and a frame's record object may cost per decoded frame. */
+    static final long PER_FRAME_SLACK = 64 * 1024;
     /** One input, decoded synchronously, may take this long; a decoder loop not bounded by its input would not. */
     static final long MAX_NANOS_PER_INPUT = 2_000_000_000L;
 
@@ -49,10 +52,15 @@ final class FuzzBudget {
 
     /** Fails (AssertionError, which Jazzer reports as a finding) if the input overran either limit. */
     void check(int inputBytes, String what) {
+        check(inputBytes, 0, what);
+    }
+
+    /** As {@link #check(int, String)}, allowing {@code allowance} more bytes. */
+    void check(int inputBytes, long allowance, String what) {
         long allocated = THREADS.getCurrentThreadAllocatedBytes() - startBytes;
         long nanos = System.nanoTime() - startNanos;
         if (CLASSES.getTotalLoadedClassCount() != startClasses) return;
-        long ceiling = 4L * inputBytes + slack;
+        long ceiling = 4L * inputBytes + slack + allowance;
         if (allocated > ceiling) {
             throw new AssertionError(what + ": a " + inputBytes + "-byte input allocated " + allocated
                     + " bytes, more than " + ceiling);

@@ -45,7 +45,7 @@ final class FuzzedConnection {
                 tap.feed(input.readRetainedSlice(len));
             }
             tap.channel.checkException();
-            budget.check(total, side + " stream");
+            budget.check(total, FuzzBudget.PER_FRAME_SLACK * tap.sink.decoded.size(), side + " stream");
             assertThat(tap.errors).hasSizeLessThanOrEqualTo(1);
             if (tap.errors.isEmpty()) {
                 assertThat(tap.channel.isOpen()).isTrue();
@@ -77,6 +77,13 @@ final class FuzzedConnection {
             case 3 -> Frames.hello(ChannelRole.FAULT, 0, 4).encode(out);
             default -> { }
         }
+    }
+
+    /** After a fuzz run: prints what it did, fails on a leaked buffer or on fewer inputs than -Dxmig.fuzz.minInputs. */
+    void report() {
+        System.out.println(summary());
+        LeakWatch.assertNoLeaks();
+        assertThat(inputs).isGreaterThanOrEqualTo(Long.getLong("xmig.fuzz.minInputs", 0));
     }
 
     String summary() {
