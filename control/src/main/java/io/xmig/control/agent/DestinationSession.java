@@ -39,7 +39,12 @@ import java.util.concurrent.CompletableFuture;
  * install pages without taking the session's lock; everything else is synchronized on the session.
  */
 public final class DestinationSession {
-    public enum State { RECEIVING, POSTCOPY, READY, RESUMED, DISCARDED, POSTCOPY_INTERRUPTED }
+    /**
+     * Where the session is. ABANDONED: an interrupted post-copy that no source recovered within the agent's expiry
+     * ({@link MigrationAgent#DEFAULT_INTERRUPTED_EXPIRY}); the session is gone from the agent, the domain stays (it
+     * has run: it is never destroyed), blocked on any page it still lacks.
+     */
+    public enum State { RECEIVING, POSTCOPY, READY, RESUMED, DISCARDED, POSTCOPY_INTERRUPTED, ABANDONED }
 
     private final Hypervisor hv;
     private final Hello hello;
@@ -59,6 +64,8 @@ public final class DestinationSession {
     private PageBitmap writtenScratch;
     private boolean postcopyFinished;
     private boolean recovering;
+    /** System.nanoTime() when the session last became POSTCOPY_INTERRUPTED. */
+    private long interruptedAt;
     private boolean missingRequested;
     private final CompletableFuture<State> outcome = new CompletableFuture<>();
     private Channel control;
@@ -420,6 +427,7 @@ public final class DestinationSession {
             // the guest runs here and nowhere else: keep it, blocked on what it lacks, until the source reconnects
             state = State.POSTCOPY_INTERRUPTED;
             recovering = false;
+            interruptedAt = System.nanoTime();
             System.err.println("xmig agent: session " + id() + ": post-copy interrupted (" + why + "); domain " + domid
                     + " keeps running here and waits for the source to reconnect");
             return;
@@ -433,6 +441,25 @@ public final class DestinationSession {
             for (Channel c : bulk) if (c != null) c.close();
             outcome.complete(State.DISCARDED);
         }
+    }
+
+    /**
+     * Ends an interrupted post-copy that no source has started to recover since {@code notAfterNanos}
+     * (System.nanoTime()): frees what only a recovery would use (the fault pump and its thread, the post-copy
+     * buffers, any connection still open) and completes the outcome ABANDONED. The domain is kept: its guest has run
+     * here and is the only running copy. Returns whether it did.
+     */
+    synchronized boolean abandonIfInterruptedBefore(long notAfterNanos) {
+        if (state != State.POSTCOPY_INTERRUPTED || recovering || interruptedAt - notAfterNanos > 0) return false;
+        System.err.println("xmig agent: session " + id() + ": post-copy interrupted and not recovered in time; the "
+                + "session is dropped, domain " + domid + " stays here with the pages it has");
+        closePump();
+        state = State.ABANDONED;
+        if (control != null) control.close();
+        for (Channel c : bulk) if (c != null) c.close();
+        if (fault != null) fault.close();
+        outcome.complete(State.ABANDONED);
+        return true;
     }
 
     private void send(java.util.function.Consumer<ByteBuf> encoder) {

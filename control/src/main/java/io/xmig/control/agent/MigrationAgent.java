@@ -28,6 +28,7 @@ import io.xmig.dataplane.protocol.VerifyRequest;
 import io.xmig.dataplane.transport.Transports;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,8 +40,14 @@ import java.util.function.Consumer;
  * CONTROL channel says HELLO, attaches its BULK channels, and routes every later frame to it. A protocol error on
  * any channel answers ERROR, closes that channel and discards the session's copy of the guest.
  *
+ * <p>An interrupted post-copy (POSTCOPY_INTERRUPTED) waits for its source to reconnect for at most the
+ * interrupted-session expiry ({@link #DEFAULT_INTERRUPTED_EXPIRY} unless given); then it is dropped from the table
+ * (ABANDONED: its fault pump thread and buffers freed, its domain kept running). How each session ended is
+ * remembered for the same time again, so a source reconnecting late still learns that the guest runs here and keeps
+ * its own copy paused; choose the expiry longer than any source's {@code --reconnect-timeout}.
+ *
  * <p>Owns its event loops and the server channel ({@link #close()}); sessions are reached from the event-loop
- * threads of their channels.
+ * threads of their channels, the expiry sweep runs on the acceptor's event loop.
  */
 public final class MigrationAgent implements AutoCloseable {
     private final Hypervisor hv;
@@ -48,14 +55,62 @@ public final class MigrationAgent implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Map<UUID, DestinationSession> sessions = new ConcurrentHashMap<>();
     /** How ended sessions ended, so that a source asking to recover one learns whether the guest runs here. */
-    private final Map<UUID, DestinationSession.State> ended = new ConcurrentHashMap<>();
+    private final Map<UUID, Ended> ended = new ConcurrentHashMap<>();
     private final Consumer<DestinationSession> onSession;
+    private final long expiryNanos;
     private Channel server;
 
+    /** How long a connection may take to say HELLO before the agent closes it, unless it is given another. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    private volatile long handshakeTimeoutNanos = DEFAULT_HANDSHAKE_TIMEOUT.toNanos();
+
+    /** How long an interrupted post-copy waits for its source to reconnect, unless the agent is given another. */
+    public static final Duration DEFAULT_INTERRUPTED_EXPIRY = Duration.ofMinutes(10);
+
+    private record Ended(DestinationSession.State state, long atNanos) {}
+
     public MigrationAgent(Hypervisor hv, int workerThreads, Consumer<DestinationSession> onSession) {
+        this(hv, workerThreads, onSession, DEFAULT_INTERRUPTED_EXPIRY);
+    }
+
+    public MigrationAgent(Hypervisor hv, int workerThreads, Consumer<DestinationSession> onSession,
+                          Duration interruptedExpiry) {
+        if (interruptedExpiry.isNegative() || interruptedExpiry.isZero()) {
+            throw new IllegalArgumentException("interrupted-session expiry " + interruptedExpiry);
+        }
         this.hv = hv;
         this.workers = Transports.eventLoops(workerThreads);
         this.onSession = onSession;
+        this.expiryNanos = interruptedExpiry.toNanos();
+        long period = Math.clamp(expiryNanos / 10, TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.SECONDS.toNanos(10));
+        boss.scheduleAtFixedRate(this::expire, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    /** Sessions in the table (in progress, or interrupted and waiting for their source). */
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Ended sessions still remembered for a late reconnect. */
+    public int endedCount() {
+        return ended.size();
+    }
+
+    /** The expiry sweep: abandons interrupted sessions past the expiry, forgets endings older than it. */
+    private void expire() {
+        long now = System.nanoTime();
+        for (DestinationSession s : sessions.values()) s.abandonIfInterruptedBefore(now - expiryNanos);
+        ended.values().removeIf(e -> now - e.atNanos() > expiryNanos);
+    }
+
+    /**
+     * Connections that have not sent a complete HELLO within {@code timeout} are closed (without an ERROR: the peer
+     * said nothing to answer), so idle or trickling connections cannot pile up. Call before {@link #listen}.
+     */
+    public MigrationAgent handshakeTimeout(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("handshake timeout " + timeout);
+        handshakeTimeoutNanos = timeout.toNanos();
+        return this;
     }
 
     /** Binds {@code address} (port 0: any free port) and starts accepting. */
@@ -94,6 +149,14 @@ public final class MigrationAgent implements AutoCloseable {
         private io.xmig.dataplane.protocol.PagesInflater inflater;
 
         @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.executor().schedule(() -> {
+                if (hello == null) ctx.close();                  // no HELLO in time: a stray or hostile peer
+            }, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
+            ctx.fireChannelActive();
+        }
+
+        @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Frame f = (Frame) msg;
             try {
@@ -111,9 +174,12 @@ public final class MigrationAgent implements AutoCloseable {
             hello = h;
             if (h.role() == ChannelRole.CONTROL && h.recover()) {
                 DestinationSession s = sessions.get(h.sessionId());
-                if (s == null && ended.get(h.sessionId()) == DestinationSession.State.RESUMED) {
-                    throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "session " + h.sessionId()
-                            + " already resumed here: the guest runs on this host");
+                Ended end = s == null ? ended.get(h.sessionId()) : null;
+                if (end != null && end.state() != DestinationSession.State.DISCARDED) {
+                    // resumed, or abandoned after an interruption: the guest runs here, the source must stay paused
+                    throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "session " + h.sessionId() + " already "
+                            + (end.state() == DestinationSession.State.RESUMED ? "resumed" : "abandoned after its interruption")
+                            + " here: the guest runs on this host");
                 }
                 if (s == null) throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "no session " + h.sessionId() + " to recover");
                 s.recoverControl(h, ctx.channel());
@@ -126,7 +192,7 @@ public final class MigrationAgent implements AutoCloseable {
                 }
                 s.attachControl(ctx.channel());
                 s.outcome().whenComplete((st, e) -> {
-                    if (st != null) ended.put(h.sessionId(), st);
+                    if (st != null) ended.put(h.sessionId(), new Ended(st, System.nanoTime()));
                     sessions.remove(h.sessionId(), s);
                 });
                 session = s;

@@ -30,6 +30,11 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "3", description = "Network threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--interrupted-expiry", defaultValue = "10m", description = "How long an interrupted post-copy "
+            + "waits for its source to reconnect before the session is dropped, the guest staying here, e.g. 90s, 10m "
+            + "(default: ${DEFAULT-VALUE}); keep it longer than the sources' --reconnect-timeout.")
+    String interruptedExpiry;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -40,9 +45,16 @@ final class AgentCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new ParameterException(spec.commandLine(), "--listen needs HOST:PORT, not '" + listen + "'");
         }
+        java.time.Duration expiry;
+        try {
+            expiry = java.time.Duration.parse("PT" + interruptedExpiry.toUpperCase(java.util.Locale.ROOT));
+        } catch (RuntimeException e) {
+            throw new ParameterException(spec.commandLine(), "--interrupted-expiry needs a duration such as 90s or 10m, not '"
+                    + interruptedExpiry + "'");
+        }
         CountDownLatch first = new CountDownLatch(1);
         try (XenHypervisor hv = XenHypervisor.open();
-             MigrationAgent agent = new MigrationAgent(hv, threads, s -> watch(s, out, first)).listen(address)) {
+             MigrationAgent agent = new MigrationAgent(hv, threads, s -> watch(s, out, first), expiry).listen(address)) {
             out.println("xmig agent: listening on " + agent.address().getHostString() + ":" + agent.address().getPort());
             out.flush();
             if (once) first.await();
@@ -54,7 +66,12 @@ final class AgentCommand implements Callable<Integer> {
     private static void watch(DestinationSession s, PrintWriter out, CountDownLatch done) {
         s.outcome().whenComplete((state, e) -> {
             out.println("xmig agent: session " + s.id() + " -> domain " + s.domid() + ": "
-                    + (state == DestinationSession.State.RESUMED ? "guest resumed here" : "discarded, the guest stays on the source"));
+                    + switch (state) {
+                        case RESUMED -> "guest resumed here";
+                        case ABANDONED -> "post-copy interrupted and not recovered in time; the guest stays here, "
+                                + "without the pages it still lacked";
+                        default -> "discarded, the guest stays on the source";
+                    });
             out.flush();
             done.countDown();
         });

@@ -134,9 +134,7 @@ public final class MigrationSession {
         PagePipeline pipeline = null;
         try (DirtyBitmap dirty = hv.newDirtyBitmap(pages); DirtyBitmap last = hv.newDirtyBitmap(pages)) {
             transport = SourceTransport.connect(peer, id, pages, pageSize, options.channels(), options.peerTimeout());
-            TokenBucket bucket = options.bandwidthBytesPerSecond() > 0
-                    ? new TokenBucket(options.bandwidthBytesPerSecond(), Math.max(256 * 1024, options.bandwidthBytesPerSecond() / 50))
-                    : TokenBucket.unlimited();
+            TokenBucket bucket = options.bandwidthBucket();
             pipeline = new PagePipeline(hv.memory(domid), transport.bulk(), bucket, options.compression());
             planner = new RoundPlanner(options.resend(), log,
                     options.resend() != ResendRule.NONE ? hv.newDirtyBitmap(pages) : null, pages);
@@ -407,9 +405,7 @@ public final class MigrationSession {
             }
         }
         progress.accept("post-copy: reconnected; the destination still lacks " + stale.cardinality() + " pages");
-        TokenBucket bucket = options.bandwidthBytesPerSecond() > 0
-                ? new TokenBucket(options.bandwidthBytesPerSecond(), Math.max(256 * 1024, options.bandwidthBytesPerSecond() / 50))
-                : TokenBucket.unlimited();
+        TokenBucket bucket = options.bandwidthBucket();
         PagePipeline p = new PagePipeline(hv.memory(domid), t.bulk(), bucket);
         recoveredPipelines.add(p);
         p.push(stale, 0);

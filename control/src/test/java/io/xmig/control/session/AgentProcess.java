@@ -25,14 +25,7 @@ final class AgentProcess implements AutoCloseable {
     private final InetSocketAddress address;
 
     AgentProcess() throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--") || arg.startsWith("-Dxmig.") || arg.startsWith("-Xmx")) cmd.add(arg);
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.xmig.control.cli.XmigCli",
-                "agent", "--listen", "127.0.0.1:0", "--once"));
-        process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        process = xmig("agent", "--listen", "127.0.0.1:0", "--once");
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String l; (l = r.readLine()) != null; ) lines.add(l);
@@ -55,6 +48,18 @@ final class AgentProcess implements AutoCloseable {
         }
         if (found == null) throw new IllegalStateException("agent did not say where it listens");
         address = found;
+    }
+
+    /** {@code xmig ARGS} in a JVM of its own, with this JVM's class path and flags; stderr into stdout. */
+    static Process xmig(String... args) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--") || arg.startsWith("-Dxmig.") || arg.startsWith("-Xmx")) cmd.add(arg);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.xmig.control.cli.XmigCli"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
 
     InetSocketAddress address() { return address; }

@@ -229,8 +229,11 @@ public final class SenderAgent implements Agent, MessageHandler {
         int bytes = out.readableBytes();
         long t0 = System.nanoTime();
         try {
-            long wait;
-            while ((wait = bucket.tryAcquire(bytes)) > 0) LockSupport.parkNanos(wait);
+            long wait = bucket.reserve(bytes);                 // FIFO among all senders sharing the cap
+            if (wait > 0) {
+                long until = System.nanoTime() + wait;
+                while ((wait = until - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
+            }
             while (!channel.isWritable()) {
                 if (!channel.isActive()) throw new PagePathException("bulk channel " + index + " closed by the peer");
                 if (unflushed > 0) { channel.flush(); unflushed = 0; }

@@ -64,6 +64,27 @@ class TokenBucketTest {
         }
     }
 
+    /** Reservations queue in arrival order: each waits exactly as long as the bytes reserved before it take. */
+    @Test
+    void reservationsAreServedInArrivalOrderAtTheRate() {
+        ManualClock c = new ManualClock();
+        TokenBucket b = new TokenBucket(1000, 500, c.now::get);      // 1,000 B/s, 500 B of burst
+        assertThat(b.reserve(500)).isZero();                         // the burst
+        assertThat(b.reserve(100)).isEqualTo(100_000_000L);          // then 100 ms per 100 B, queued
+        assertThat(b.reserve(100)).isEqualTo(200_000_000L);
+        assertThat(b.reserve(300)).isEqualTo(500_000_000L);
+        c.advance(500_000_000L);
+        assertThat(b.reserve(100)).as("behind the 300 B still queued").isEqualTo(100_000_000L);
+        // what tryAcquire would have said for the same request at the same moment, had the queue been empty
+        ManualClock d = new ManualClock();
+        TokenBucket t = new TokenBucket(1000, 500, d.now::get), r = new TokenBucket(1000, 500, d.now::get);
+        assertThat(t.tryAcquire(500)).isZero();
+        assertThat(r.reserve(500)).isZero();
+        assertThat(r.reserve(100)).isEqualTo(t.tryAcquire(100));
+        assertThat(r.reserve(2_000)).as("oversized: when the bucket is full again").isEqualTo(600_000_000L);
+        assertThat(TokenBucket.unlimited().reserve(1L << 40)).isZero();
+    }
+
     @Test
     void unlimitedGrantsEverythingAtOnce() {
         TokenBucket u = TokenBucket.unlimited();
