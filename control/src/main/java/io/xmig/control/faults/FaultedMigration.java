@@ -82,13 +82,20 @@ public final class FaultedMigration {
             case HANDSHAKE, PRECOPY_ROUND -> EnumSet.of(Where.SOURCE_RUNS);
             // VCPU_CONTEXT: a second copy carries the same context and is kept, nothing fails. Otherwise pre-copy:
             // "stop-and-copy, before RESUME: source, running again". Before a switch, the break reaches the source
-            // either before it writes POSTCOPY_START (it unpauses: source) or after (it stays paused: nowhere)
+            // either before it writes POSTCOPY_START (it unpauses: source) or after (it reconnects to ask: the
+            // destination discarded its copy, so the guest comes home; a network that stays stalled: nowhere)
             case STOP_AND_COPY -> f.kind() == Kind.DUPLICATE ? EnumSet.of(Where.COMPLETED)
-                    : postcopy ? EnumSet.of(Where.SOURCE_RUNS, Where.NOWHERE) : EnumSet.of(Where.SOURCE_RUNS);
-            // "POSTCOPY_START sent, no POSTCOPY_RUNNING": the source stays paused and does not reconnect; the
-            // destination discards a copy that had not switched. A duplicate arrives after the switch: refused, and
-            // the post-copy recovery that follows completes
-            case SWITCH -> f.kind() == Kind.DUPLICATE ? EnumSet.of(Where.COMPLETED) : EnumSet.of(Where.NOWHERE);
+                    : !postcopy ? EnumSet.of(Where.SOURCE_RUNS)
+                    : f.kind() == Kind.STALL ? EnumSet.of(Where.SOURCE_RUNS, Where.NOWHERE)
+                    : EnumSet.of(Where.SOURCE_RUNS, Where.COMPLETED);
+            // "POSTCOPY_START sent, no POSTCOPY_RUNNING": the source reconnects to ask. UNKNOWN_SESSION: the
+            // destination discarded a copy that had not switched, the guest comes home; a session it knows: it had
+            // switched, the recovery completes. A network that stays stalled past the reconnect timeout leaves it
+            // unknown: the source stays paused (nowhere, or the destination if it had switched). A duplicate or a
+            // delay: completes
+            case SWITCH -> f.kind() == Kind.DUPLICATE || f.kind() == Kind.DELAY ? EnumSet.of(Where.COMPLETED)
+                    : f.kind() == Kind.STALL ? EnumSet.of(Where.NOWHERE, Where.DESTINATION_RUNS_INTERRUPTED)
+                    : EnumSet.of(Where.SOURCE_RUNS, Where.COMPLETED);
             // the push, and POSTCOPY_DONE: "post-copy resumed after reconnect"; a network that stays stalled:
             // "reconnect timeout", the guest at the destination
             case POSTCOPY -> postcopyPush(f);

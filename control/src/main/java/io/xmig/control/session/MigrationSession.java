@@ -67,7 +67,7 @@ public final class MigrationSession {
     private final Function<SourceTransport, Verifier> verifierFactory;
     private final Consumer<String> progress;
     private final UUID id = UUID.randomUUID();
-    private boolean switched, pausedForSwitch, delivered, destinationHoldsNoCopy;
+    private boolean switched, pausedForSwitch, delivered, destinationHoldsNoCopy, switchConfirmed;
     private final List<SourceTransport> recovered = new ArrayList<>();
     private final List<PagePipeline> recoveredPipelines = new ArrayList<>();
     private volatile Decision requested;
@@ -238,6 +238,13 @@ public final class MigrationSession {
                 return out.failed(System.nanoTime() - start, "lost the destination after every page had arrived: " + why
                         + "; the guest runs at the destination, unverified; the source stays paused");
             }
+            if (switched && !switchConfirmed) {
+                logDirty = false;
+                resumeSent = true;      // keep the source paused: the destination may have switched
+                return out.failed(System.nanoTime() - start, "the switch to post-copy was not confirmed: " + why
+                        + "; the destination may be running the guest (check it); the source stays paused with the pages"
+                        + " it would lack");
+            }
             if (switched) {
                 logDirty = false;
                 resumeSent = true;      // keep the source paused: the guest runs at the destination now
@@ -288,25 +295,47 @@ public final class MigrationSession {
         transport.sendControl(b -> new VcpuContext(context).encode(b));
         for (BitmapChunk c : BitmapChunk.split(FrameType.POSTCOPY_DISCARD, stale)) transport.sendControl(c::encode);
         switched = true;
-        transport.sendControl(b -> new PostcopyStart(round, missing).encode(b));
-        PostcopyRunning running = expect(transport, FrameType.POSTCOPY_RUNNING, PostcopyRunning::decode);
+        PostcopyRunning running = null;
+        Recovery early = null;
+        try {
+            transport.sendControl(b -> new PostcopyStart(round, missing).encode(b));
+            running = expect(transport, FrameType.POSTCOPY_RUNNING, PostcopyRunning::decode);
+            switchConfirmed = true;
+        } catch (PagePathException | MigrationFailedException e) {
+            // Did the destination switch? Only a reconnect can tell: UNKNOWN_SESSION means it holds no copy, and the
+            // guest comes home (run()'s catch unpauses it); a session it knows runs the guest, and the recovery
+            // finishes the post-copy. Without this the guest could be left running nowhere.
+            early = recover(e, stale, pages, pageSize);
+        }
         long downtime = System.nanoTime() - pausedAt;
-        progress.accept(String.format("post-copy: guest resumed at the destination after %.1f ms (%.1f ms of it there),"
-                + " %d pages missing there", downtime / 1e6, running.nanos() / 1e6, running.missingPages()));
+        if (running != null) {
+            progress.accept(String.format("post-copy: guest resumed at the destination after %.1f ms (%.1f ms of it there),"
+                    + " %d pages missing there", downtime / 1e6, running.nanos() / 1e6, running.missingPages()));
+        }
 
         long t0 = System.nanoTime();
         PostcopyComplete done;
         PagePipeline.Totals pushed;
-        try {
-            planner.push(pipeline, stale, pushRound);
-            PagePipeline.Totals after = pipeline.awaitRound(pushRound, options.peerTimeout().multipliedBy(10));
-            pushed = after.minus(before);
-            transport.sendControl(b -> new PostcopyDone(pushRound, options.verify()).encode(b));
-            done = expect(transport, FrameType.POSTCOPY_COMPLETE, PostcopyComplete::decode);
-        } catch (PagePathException | MigrationFailedException e) {
-            // The connection broke with the guest running at the destination: reconnect and finish (postcopy-recover).
+        Recovery r = early;
+        if (r == null) {
+            try {
+                planner.push(pipeline, stale, pushRound);
+                PagePipeline.Totals after = pipeline.awaitRound(pushRound, options.peerTimeout().multipliedBy(10));
+                pushed = after.minus(before);
+                transport.sendControl(b -> new PostcopyDone(pushRound, options.verify()).encode(b));
+                done = expect(transport, FrameType.POSTCOPY_COMPLETE, PostcopyComplete::decode);
+            } catch (PagePathException | MigrationFailedException e) {
+                // The connection broke with the guest running at the destination: reconnect and finish (postcopy-recover).
+                r = recover(e, stale, pages, pageSize);
+                pushed = null;
+                done = null;
+            }
+        } else {
+            pushed = null;
+            done = null;
+        }
+        if (r != null) {
             PagePipeline.Totals sentBefore = pipeline.totals().minus(before);
-            Recovery r = recover(e, stale, pages, pageSize);
             transport = r.transport();
             faults = r.faults();
             done = r.done();
@@ -347,7 +376,8 @@ public final class MigrationSession {
                 }
             }
         }
-        return out.completed(System.nanoTime() - start, downtime, running.nanos());
+        // after a recovery of the switch itself the destination's resume time was never reported: 0
+        return out.completed(System.nanoTime() - start, downtime, running == null ? 0 : running.nanos());
     }
 
     private record Recovery(SourceTransport transport, FaultServer faults, PostcopyComplete done, PagePipeline.Totals pushed) {}
@@ -391,6 +421,7 @@ public final class MigrationSession {
             }
         }
         recovered.add(t);
+        switchConfirmed = true;                          // the destination knows the session: it switched
         FaultServer faults = new FaultServer(hv.memory(domid), stale, t.fault(), 0);
         t.onFault(faults);
         stale.clearAll();
