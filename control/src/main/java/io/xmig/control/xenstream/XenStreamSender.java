@@ -15,6 +15,7 @@ import io.xmig.dataplane.hypervisor.PageMapping;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -127,7 +128,14 @@ public final class XenStreamSender {
                 suspend.suspend(domid);
                 stopped = true;
                 if (start.action() == Action.CONTINUE_PRECOPY) {
-                    log.clean(dirty, true);
+                    // the last live CLEAN's pages were never sent: the final pass is those plus what the guest wrote
+                    // until it stopped
+                    try (Arena arena = Arena.ofConfined()) {
+                        PageBitmap unsent = PageBitmap.allocate(arena, pages);
+                        unsent.copyFrom(dirty);
+                        log.clean(dirty, true);
+                        dirty.or(unsent);
+                    }
                 } else {
                     dirty.setAll();
                 }
