@@ -49,21 +49,34 @@ public final class XenCtrlPlatform {
     private final MethodHandle xc_domain_get_tsc_info;
     private final MethodHandle xc_domain_resume;
 
-    private XenCtrlPlatform(SymbolLookup libxenctrl) {
+    private XenCtrlPlatform(SymbolLookup libxenctrl, SymbolLookup libxenguest) {
         xc_hvm_param_get = Native.downcallErrno(libxenctrl, "xc_hvm_param_get",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
         xc_domain_get_tsc_info = Native.downcallErrno(libxenctrl, "xc_domain_get_tsc_info",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        xc_domain_resume = Native.downcallErrno(libxenctrl, "xc_domain_resume",
+        xc_domain_resume = Native.downcallErrno(libxenguest, "xc_domain_resume",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     }
 
-    /** The bindings, or empty when the library lacks one of the functions (the simulator). */
-    public static Optional<XenCtrlPlatform> bind(SymbolLookup libxenctrl) {
-        for (String f : new String[]{"xc_hvm_param_get", "xc_domain_get_tsc_info", "xc_domain_resume"}) {
-            if (libxenctrl.find(f).isEmpty()) return Optional.empty();
+    /**
+     * The bindings, or empty when the libraries lack one of the functions (the simulator exports none of them).
+     * {@code xc_domain_resume} lives in {@code libxenguest.so.4.17}, the others in libxenctrl.
+     */
+    public static Optional<XenCtrlPlatform> bind(SymbolLookup libxenctrl, SymbolLookup libxenguest) {
+        if (libxenctrl.find("xc_hvm_param_get").isEmpty() || libxenctrl.find("xc_domain_get_tsc_info").isEmpty()
+                || libxenguest.find("xc_domain_resume").isEmpty()) {
+            return Optional.empty();
         }
-        return Optional.of(new XenCtrlPlatform(libxenctrl));
+        return Optional.of(new XenCtrlPlatform(libxenctrl, libxenguest));
+    }
+
+    /** {@code libxenguest.so.4.17} as a lookup, or one that finds nothing where it is not installed. */
+    public static SymbolLookup libxenguest() {
+        try {
+            return SymbolLookup.libraryLookup("libxenguest.so.4.17", java.lang.foreign.Arena.global());
+        } catch (IllegalArgumentException e) {
+            return name -> Optional.empty();
+        }
     }
 
     public int errno() {

@@ -94,20 +94,25 @@ public final class XenStreamSender {
         String finalDecision = start.reason();
         long tStop;
         long finalPages;
-        try (DirtyBitmap dirty = hv.newDirtyBitmap(pages); PageBatches batch = new PageBatches(memory)) {
+        // Pages to send are marked in memory of our own: the hypercall buffer the CLEAN fills is only read (a write
+        // to it from Java crashed the JVM on Xen 4.17's dom0; the kernel may map it for the hypervisor only).
+        try (DirtyBitmap dirty = hv.newDirtyBitmap(pages); PageBatches batch = new PageBatches(memory);
+             Arena arena = Arena.ofConfined()) {
+            PageBitmap toSend = PageBitmap.allocate(arena, pages);
             long[] entries = new long[MAX_BATCH_PAGES];
             log.enable();
             try {
                 if (start.action() == Action.CONTINUE_PRECOPY) {
                     List<RoundStats> history = new ArrayList<>();
-                    dirty.setAll();
+                    toSend.setAll();
                     for (int round = 0; ; round++) {
                         long r0 = System.nanoTime();
                         long holesBefore = holes;
-                        long sent = sendMarked(w, dirty, batch, entries, round == 0);
+                        long sent = sendMarked(w, toSend, batch, entries, round == 0);
                         long r1 = System.nanoTime();
                         LogDirtyStats stats = log.clean(dirty, false);
-                        long dirtied = dirty.cardinality();
+                        toSend.copyFrom(dirty);
+                        long dirtied = toSend.cardinality();
                         long bytes = sent * (pageSize + 8L);
                         RoundStats rs = new RoundStats(round, sent, 0, bytes, dirtied, r1 - r0, r1 - t0,
                                 RoundStats.bytesPerSecond(bytes, r1 - r0), dirtied * pageSize, pages, pageSize, 0,
@@ -128,18 +133,14 @@ public final class XenStreamSender {
                 suspend.suspend(domid);
                 stopped = true;
                 if (start.action() == Action.CONTINUE_PRECOPY) {
-                    // the last live CLEAN's pages were never sent: the final pass is those plus what the guest wrote
-                    // until it stopped
-                    try (Arena arena = Arena.ofConfined()) {
-                        PageBitmap unsent = PageBitmap.allocate(arena, pages);
-                        unsent.copyFrom(dirty);
-                        log.clean(dirty, true);
-                        dirty.or(unsent);
-                    }
+                    // the last live CLEAN's pages (in toSend) were never sent: the final pass is those plus what the
+                    // guest wrote until it stopped
+                    log.clean(dirty, true);
+                    toSend.or(dirty);
                 } else {
-                    dirty.setAll();
+                    toSend.setAll();
                 }
-                finalPages = sendMarked(w, dirty, batch, entries, start.action() != Action.CONTINUE_PRECOPY);
+                finalPages = sendMarked(w, toSend, batch, entries, start.action() != Action.CONTINUE_PRECOPY);
             } finally {
                 log.disable();
             }

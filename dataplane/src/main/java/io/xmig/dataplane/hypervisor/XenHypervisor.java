@@ -57,7 +57,8 @@ public final class XenHypervisor implements Hypervisor {
         this.fmem = f;
         this.simulator = libraries.hypervisor() == XenLibraries.Hypervisor.SIM
                 ? new GuestSimulator(libraries.xmigSim(), xch) : null;
-        this.platform = io.xmig.bindings.XenCtrlPlatform.bind(libraries.xenctrl()).orElse(null);
+        this.platform = simulator != null ? null : io.xmig.bindings.XenCtrlPlatform.bind(libraries.xenctrl(),
+                io.xmig.bindings.XenCtrlPlatform.libxenguest()).orElse(null);
     }
 
     /** Opens the hypervisor {@code -Dxmig.hypervisor} names (default: the simulator). */
