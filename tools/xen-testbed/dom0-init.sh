@@ -42,7 +42,7 @@ on_reboot="preserve"
 on_poweroff="preserve"
 EOC
   xl create /root/domU.cfg || return 1
-  for i in $(seq 1 150); do conslog | grep -q "DIRTIER start" && break; sleep 1; done
+  for i in $(seq 1 400); do conslog | grep -q "DIRTIER start" && break; sleep 1; done
   conslog | grep -q "DIRTIER start" || { echo "TB-GUEST-NOT-UP"; return 1; }
   sleep 3
   DOMID=$(xl domid domU)
@@ -61,7 +61,7 @@ guestcrashed() {
 }
 longest_stall() { conslog | sed -n 's/^STALL ms=\([0-9]*\).*/\1/p' | sort -n | tail -1; }
 # one attempt record: tool policy rate attempt outcome seconds extra-json
-record() { echo "{\"scenario\":\"$SCENARIO\",\"tool\":\"$1\",\"policy\":\"$2\",\"rate\":$3,\"attempt\":$4,\"outcome\":\"$5\",\"seconds\":${6:-null},\"guest_stall_ms\":${7:-null},\"stream\":\"$8\"}" >> $RES; echo "TB-ATTEMPT $*"; }
+record() { echo "{\"scenario\":\"$SCENARIO\",\"tool\":\"$1\",\"policy\":\"$2\",\"rate\":$3,\"attempt\":$4,\"outcome\":\"$5\",\"seconds\":${6:-null},\"guest_stall_ms\":${7:-null},\"stream\":\"$8\"}" >> $RES; sync; echo "TB-ATTEMPT $*"; }
 el() { echo "$(up) $1" | awk '{printf "%.2f", $1-$2}'; }
 
 # one migration by tool $1 (xl | xmig) with policy $2 at rate $3, attempt $4; the stream is tee'd to $OUT
