@@ -86,50 +86,58 @@ final class XenSendCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (XenHypervisor hv = XenHypervisor.open()) {
             int domid = domain != null ? domain : simulatedGuest(hv);
-            XlToolstack xl = new XlToolstack();
-            byte[] json = config != null ? Files.readAllBytes(config)
-                    : hv.simulator().isPresent() ? ("{\"c_info\":{\"type\":\"pvh\",\"name\":\"xmig-sim-" + domid + "\"}}").getBytes()
-                    : xl.configJson(domid);
-            boolean toReceiver = target.rune != null;
-            GuestSuspend how = "pause".equals(suspend) || (suspend == null && !toReceiver) ? new PauseSuspend(hv)
-                    : new XenstoreSuspend(hv, Duration.ofSeconds(60));
-            XenStreamSender sender = new XenStreamSender(hv, domid, Policies.create(policy), policy, how);
-            long[] diffs = {-1};
-            try (PageImage image = checkAtPause ? new PageImage(hv.guestPages(domid)) : null) {
-                if (image != null) {
-                    sender.observer(image).atPausePoint(() -> diffs[0] = image.differingPages(hv.memory(domid)));
-                }
-                SendReport r;
-                int status = 0;
-                if (toReceiver) {
-                    try (StockReceiver receiver = StockReceiver.start(target.rune, receiverLog)) {
-                        r = sender.send(receiver.stream(), json);
-                        String name = xl.name(domid);
-                        status = receiver.handOver(() -> rename(xl, domid, name + "--migratedaway"));
-                        if (status == 0) {
-                            xl.destroy(domid);
-                        } else {
-                            xl.rename(domid, name);
-                            how.resume(domid);
-                        }
-                    }
-                } else {
-                    try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(target.file), 1 << 20)) {
-                        r = sender.send(file, json);
-                    }
-                    if (resume) how.resume(domid);
-                }
-                r = new SendReport(r.domid(), r.policy(), r.suspend(), r.guestPages(), r.rounds(), r.finalPages(),
-                        r.finalDecision(), r.totalMillis(), r.downtimeMillis(), r.streamBytes(), diffs[0]);
-                String text = JSON.writeValueAsString(r);
-                out.println(text);
-                if (report != null) Files.writeString(report, text);
-                if (toReceiver && status != 0) {
-                    out.println("stock receiver reported failure " + status + "; the guest was resumed at the source");
-                    return 1;
-                }
-                return diffs[0] > 0 ? 1 : 0;
+            try {
+                return send(hv, domid, out);
+            } finally {
+                if (domain == null) hv.simulator().orElseThrow().destroy(domid);     // the guest this command made
             }
+        }
+    }
+
+    private int send(XenHypervisor hv, int domid, PrintWriter out) throws Exception {
+        XlToolstack xl = new XlToolstack();
+        byte[] json = config != null ? Files.readAllBytes(config)
+                : hv.simulator().isPresent() ? ("{\"c_info\":{\"type\":\"pvh\",\"name\":\"xmig-sim-" + domid + "\"}}").getBytes()
+                : xl.configJson(domid);
+        boolean toReceiver = target.rune != null;
+        GuestSuspend how = "pause".equals(suspend) || (suspend == null && !toReceiver) ? new PauseSuspend(hv)
+                : new XenstoreSuspend(hv, Duration.ofSeconds(60));
+        XenStreamSender sender = new XenStreamSender(hv, domid, Policies.create(policy), policy, how);
+        long[] diffs = {-1};
+        try (PageImage image = checkAtPause ? new PageImage(hv.guestPages(domid)) : null) {
+            if (image != null) {
+                sender.observer(image).atPausePoint(() -> diffs[0] = image.differingPages(hv.memory(domid)));
+            }
+            SendReport r;
+            int status = 0;
+            if (toReceiver) {
+                try (StockReceiver receiver = StockReceiver.start(target.rune, receiverLog)) {
+                    r = sender.send(receiver.stream(), json);
+                    String name = xl.name(domid);
+                    status = receiver.handOver(() -> rename(xl, domid, name + "--migratedaway"));
+                    if (status == 0) {
+                        xl.destroy(domid);
+                    } else {
+                        xl.rename(domid, name);
+                        how.resume(domid);
+                    }
+                }
+            } else {
+                try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(target.file), 1 << 20)) {
+                    r = sender.send(file, json);
+                }
+                if (resume) how.resume(domid);
+            }
+            r = new SendReport(r.domid(), r.policy(), r.suspend(), r.guestPages(), r.rounds(), r.finalPages(),
+                    r.finalDecision(), r.totalMillis(), r.downtimeMillis(), r.streamBytes(), diffs[0]);
+            String text = JSON.writeValueAsString(r);
+            out.println(text);
+            if (report != null) Files.writeString(report, text);
+            if (toReceiver && status != 0) {
+                out.println("stock receiver reported failure " + status + "; the guest was resumed at the source");
+                return 1;
+            }
+            return diffs[0] > 0 ? 1 : 0;
         }
     }
 
