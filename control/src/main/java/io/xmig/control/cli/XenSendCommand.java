@@ -111,9 +111,9 @@ final class XenSendCommand implements Callable<Integer> {
             SendReport r;
             int status = 0;
             if (toReceiver) {
+                String name = xl.name(domid);                   // asked before the guest stops, not in its downtime
                 try (StockReceiver receiver = StockReceiver.start(target.rune, receiverLog)) {
                     r = sender.send(receiver.stream(), json);
-                    String name = xl.name(domid);
                     status = receiver.handOver(() -> rename(xl, domid, name + "--migratedaway"));
                     if (status == 0) {
                         xl.destroy(domid);
