@@ -111,7 +111,8 @@ cp -r "$W/out/." "$out/" 2>/dev/null || true
 export PYTHONPATH=/usr/lib/xen-4.17/lib/python
 for s in "$out"/*.stream; do
   [ -f "$s" ] || continue
-  python3 /usr/lib/xen-4.17/bin/verify-stream-v2 -f xl -i "$s" > "$s.verify-stream-v2.txt" 2>&1; echo "rc=$?" >> "$s.verify-stream-v2.txt"
+  vrc=0; python3 /usr/lib/xen-4.17/bin/verify-stream-v2 -f xl -i "$s" > "$s.verify-stream-v2.txt" 2>&1 || vrc=$?
+  echo "rc=$vrc" >> "$s.verify-stream-v2.txt"      # a crashed attempt leaves a cut stream: recorded, not fatal
   JAVA_HOME=$J "$root/bin/xmig" xen-verify "$s" > "$s.xen-verify.json" 2>&1 || true
   [ $keep = 1 ] || rm -f "$s"
 done
