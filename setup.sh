@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-# Debian packages: Xen 4.17 headers and libraries (the bindings' ABI and the real-library test), the native
-# toolchain, iproute2 (network namespaces for multi-host tests), Maven.
-PKGS=(libxen-dev gcc make libc6-dev iproute2 maven)
+# Debian packages: Xen 4.17 headers and libraries (the bindings' ABI and the real-library test), Xen's tools
+# (xen-utils-4.17: verify-stream-v2, the format oracle of the stream-writer tests), the native toolchain, iproute2
+# (network namespaces for multi-host tests), Maven.
+PKGS=(libxen-dev xen-utils-4.17 gcc make libc6-dev iproute2 maven)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

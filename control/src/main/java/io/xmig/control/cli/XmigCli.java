@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Hybrid pre-copy/post-copy live migration for Xen guests.",
         subcommands = {MigrateCommand.class, AgentCommand.class, DemoCommand.class, DomainsCommand.class,
                 TracesCommand.class, TrainCommand.class, ForecastEvalCommand.class, PlanCommand.class,
+                XenSendCommand.class, XenVerifyCommand.class, XenProbeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class XmigCli implements Runnable {
 

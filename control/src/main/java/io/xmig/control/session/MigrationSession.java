@@ -132,7 +132,12 @@ public final class MigrationSession {
         switched = false;
         SourceTransport transport = null;
         PagePipeline pipeline = null;
-        try (DirtyBitmap dirty = hv.newDirtyBitmap(pages); DirtyBitmap last = hv.newDirtyBitmap(pages)) {
+        // `last` (what the destination lacks or holds stale) is ordinary memory: the session ORs into it, never into
+        // `dirty`, which on Xen is a hypercall buffer the hypervisor writes (issue 7's test bed saw a SIGSEGV while a
+        // sender wrote bits into one; not confirmed as the cause, but nothing needs to write there).
+        Arena lastArena = Arena.ofShared();
+        PageBitmap last = PageBitmap.allocate(lastArena, pages);
+        try (DirtyBitmap dirty = hv.newDirtyBitmap(pages)) {
             transport = SourceTransport.connect(peer, id, pages, pageSize, options.channels(), options.peerTimeout());
             TokenBucket bucket = options.bandwidthBucket();
             pipeline = new PagePipeline(hv.memory(domid), transport.bulk(), bucket, options.compression());
@@ -186,10 +191,10 @@ public final class MigrationSession {
             paused = true;
             long pausedAt = System.nanoTime();
             log.clean(dirty, true);
-            dirty.or(last);
+            last.or(dirty);
             int finalRound = round + 1;
             long t0 = System.nanoTime();
-            pipeline.sendDirty(dirty, finalRound, true);
+            pipeline.sendDirty(last, finalRound, true);
             PagePipeline.Totals after = pipeline.awaitRound(finalRound, options.peerTimeout().multipliedBy(10));
             PagePipeline.Totals sent = after.minus(before);
             long roundNanos = System.nanoTime() - t0;
@@ -268,6 +273,7 @@ public final class MigrationSession {
                 try { log.disable(); } catch (RuntimeException ignored) { /* the domain may be gone */ }
             }
             if ((paused || pausedForSwitch) && !resumeSent && !switched) hv.unpause(domid);
+            lastArena.close();                          // after the transports: no fault answer reads it any more
         }
     }
 
@@ -278,7 +284,7 @@ public final class MigrationSession {
      * until the destination reports them all installed.
      */
     private MigrationOutcome postcopy(MigrationOutcome.Builder out, SourceTransport transport, PagePipeline pipeline,
-                                      DirtyLog log, DirtyBitmap stale, DirtyBitmap last, int round, long start,
+                                      DirtyLog log, DirtyBitmap dirty, PageBitmap stale, int round, long start,
                                       PagePipeline.Totals before) throws InterruptedException {
         int pageSize = (int) GuestMemory.PAGE_SIZE;
         long pages = stale.pages();
@@ -288,8 +294,8 @@ public final class MigrationSession {
         hv.pause(domid);
         pausedForSwitch = true;
         long pausedAt = System.nanoTime();
-        log.clean(stale, true);
-        stale.or(last);
+        log.clean(dirty, true);
+        stale.or(dirty);
         long missing = stale.cardinality();
         byte[] context = hv.saveVcpuContext(domid);
         transport.sendControl(b -> new VcpuContext(context).encode(b));

@@ -42,6 +42,22 @@ public interface Hypervisor extends AutoCloseable {
     /** Loads vCPU state saved by {@link #saveVcpuContext} into a paused domain ({@code xc_domain_hvm_setcontext}). */
     void restoreVcpuContext(int domid, byte[] context);
 
+    /**
+     * The HVM parameters and TSC settings a Xen migration stream carries ({@code xc_hvm_param_get},
+     * {@code xc_domain_get_tsc_info}); empty where the hypervisor has no such state (the simulator).
+     */
+    default java.util.Optional<HvmPlatformState> hvmPlatformState(int domid) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Undoes a guest-initiated suspend on the source ({@code xc_domain_resume(fast=1)}): the guest sees its suspend
+     * call cancelled and runs on. Where there is no such call (the simulator) this is {@link #unpause}.
+     */
+    default void resumeSuspended(int domid) {
+        unpause(domid);
+    }
+
     /** The simulator's extra controls, when this hypervisor is the simulator. */
     Optional<GuestSimulator> simulator();
 

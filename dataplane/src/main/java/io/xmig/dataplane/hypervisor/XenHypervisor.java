@@ -39,6 +39,7 @@ public final class XenHypervisor implements Hypervisor {
     private final MemorySegment xch;
     private final MemorySegment fmem;
     private final GuestSimulator simulator;
+    private final io.xmig.bindings.XenCtrlPlatform platform;
     private volatile boolean closed;
 
     private XenHypervisor(XenLibraries libraries) {
@@ -56,6 +57,8 @@ public final class XenHypervisor implements Hypervisor {
         this.fmem = f;
         this.simulator = libraries.hypervisor() == XenLibraries.Hypervisor.SIM
                 ? new GuestSimulator(libraries.xmigSim(), xch) : null;
+        this.platform = simulator != null ? null : io.xmig.bindings.XenCtrlPlatform.bind(libraries.xenctrl(),
+                io.xmig.bindings.XenCtrlPlatform.libxenguest()).orElse(null);
     }
 
     /** Opens the hypervisor {@code -Dxmig.hypervisor} names (default: the simulator). */
@@ -170,6 +173,41 @@ public final class XenHypervisor implements Hypervisor {
                 throw failure("xc_domain_hvm_setcontext", domid, xc.errno());
             }
         }
+    }
+
+    @Override
+    public Optional<HvmPlatformState> hvmPlatformState(int domid) {
+        if (platform == null) return Optional.empty();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            java.util.Map<Integer, Long> params = new java.util.LinkedHashMap<>();
+            for (int param : io.xmig.bindings.XenCtrlPlatform.MIGRATED_HVM_PARAMS) {
+                if (platform.xc_hvm_param_get(xch, domid, param, value) < 0) {
+                    throw failure("xc_hvm_param_get(" + param + ")", domid, platform.errno());
+                }
+                long v = value.get(ValueLayout.JAVA_LONG, 0);
+                if (v != 0) params.put(param, v);
+            }
+            MemorySegment mode = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment nsec = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment khz = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment incarnation = arena.allocate(ValueLayout.JAVA_INT);
+            if (platform.xc_domain_get_tsc_info(xch, domid, mode, nsec, khz, incarnation) < 0) {
+                throw failure("xc_domain_get_tsc_info", domid, platform.errno());
+            }
+            return Optional.of(new HvmPlatformState(java.util.Collections.unmodifiableMap(params),
+                    mode.get(ValueLayout.JAVA_INT, 0), nsec.get(ValueLayout.JAVA_LONG, 0),
+                    khz.get(ValueLayout.JAVA_INT, 0), incarnation.get(ValueLayout.JAVA_INT, 0)));
+        }
+    }
+
+    @Override
+    public void resumeSuspended(int domid) {
+        if (platform == null) {
+            unpause(domid);
+            return;
+        }
+        if (platform.xc_domain_resume(xch, domid, 1) < 0) throw failure("xc_domain_resume", domid, platform.errno());
     }
 
     @Override
