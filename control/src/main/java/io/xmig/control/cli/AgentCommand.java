@@ -47,10 +47,9 @@ final class AgentCommand implements Callable<Integer> {
         }
         java.time.Duration expiry;
         try {
-            expiry = java.time.Duration.parse("PT" + interruptedExpiry.toUpperCase(java.util.Locale.ROOT));
-        } catch (RuntimeException e) {
-            throw new ParameterException(spec.commandLine(), "--interrupted-expiry needs a duration such as 90s or 10m, not '"
-                    + interruptedExpiry + "'");
+            expiry = Sizes.duration("--interrupted-expiry", interruptedExpiry);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         CountDownLatch first = new CountDownLatch(1);
         try (XenHypervisor hv = XenHypervisor.open();

@@ -107,14 +107,16 @@ final class MigrateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         MigrationOptions options;
         long pages;
+        Duration wait, warm;
         try {
             pages = guest.pages();
             options = new MigrationOptions(Policies.create(policy), policy, channels, Sizes.bytes(bandwidth), verify,
-                    Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT)),
-                    Duration.parse("PT" + reconnectTimeout.toUpperCase(java.util.Locale.ROOT)))
+                    Sizes.duration("--timeout", timeout), Sizes.duration("--reconnect-timeout", reconnectTimeout))
                     .with(io.xmig.dataplane.heat.ResendRule.parse(resend), io.xmig.dataplane.pagepath.Compression.parse(compression));
             forecast.validate();
-        } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+            wait = Sizes.duration("--max-wait", maxWait);
+            warm = Sizes.duration("--forecast-warmup", warmup);
+        } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         java.util.function.Consumer<String> progress = quiet ? s -> { } : s -> { err.println("xmig: " + s); err.flush(); };
@@ -128,7 +130,6 @@ final class MigrateCommand implements Callable<Integer> {
         }
         // a feed runs whenever a forecast is used: the predictive policy, or a quiet start
         boolean forecasting = quietStart || options.policy() instanceof io.xmig.control.policy.PredictivePolicy;
-        Duration wait = duration("--max-wait", maxWait), warm = duration("--forecast-warmup", warmup);
         try (XenHypervisor hv = XenHypervisor.open()) {
             GuestSimulator sim = hv.simulator().orElseThrow(() ->
                     new IllegalStateException("migrating an existing Xen domain is not supported yet; run with the simulator"));
@@ -202,14 +203,6 @@ final class MigrateCommand implements Callable<Integer> {
             new Summary(outcome, guest.workload, sourceAfter, destAfter, destSteps, kv, startWaitMs).print(out);
             if (report != null) ReportWriter.write(report, Summary.report(outcome, guest.workload, sourceAfter, destAfter, kv, startWaitMs));
             return outcome.status() == MigrationOutcome.Status.COMPLETED ? 0 : 1;
-        }
-    }
-
-    private Duration duration(String option, String text) {
-        try {
-            return Duration.parse("PT" + text.toUpperCase(java.util.Locale.ROOT));
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new ParameterException(spec.commandLine(), option + " takes a duration such as 30s, not '" + text + "'");
         }
     }
 

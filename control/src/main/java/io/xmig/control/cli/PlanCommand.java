@@ -67,10 +67,10 @@ final class PlanCommand implements Callable<Integer> {
             pages = guest.pages();
             link = Sizes.bytes(bandwidth);
             if (link <= 0) throw new IllegalArgumentException("--bandwidth must be more than 0: the plan predicts against the link");
-            watch = Duration.parse("PT" + observe.toUpperCase(Locale.ROOT));
+            watch = Sizes.duration("--observe", observe);
             for (String p : specs) Policies.create(p);
             forecast.validate();
-        } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+        } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         try (XenHypervisor hv = XenHypervisor.open()) {

@@ -83,5 +83,8 @@ class PlanAndPredictiveCommandsTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--start-when quiet needs --bandwidth");
         assertThat(xmig("migrate", "--local", "--mem", "8M", "--start-when", "later").err()).contains("now or quiet");
+        CliRun badWait = xmig("migrate", "--local", "--mem", "8M", "--max-wait", "soon");
+        assertThat(badWait.exit()).isEqualTo(2);
+        assertThat(badWait.err()).contains("--max-wait takes a duration such as 30s or 10m, not 'soon'");
     }
 }

@@ -139,15 +139,16 @@ public final class SenderAgent implements Agent, MessageHandler {
     }
 
     private void sendSkipping(long firstPfn, int pages, PageBitmap skip, PageBitmap defer, PageBitmap deferredInto) {
+        long deferred = 0, skipped = 0;                // counted here, published once per run (the counters are volatile)
         for (long p = firstPfn, end = firstPfn + pages; p < end; ) {
             if (defer != null && defer.get(p)) {      // hot first: a hot page is usually also dirtied again
-                pagesDeferred++;
+                deferred++;
                 deferredInto.set(p);
                 p++;
                 continue;
             }
             if (skip.get(p)) {
-                pagesSkipped++;
+                skipped++;
                 p++;
                 continue;
             }
@@ -156,6 +157,8 @@ public final class SenderAgent implements Agent, MessageHandler {
             sendPages(p, (int) (q - p));
             p = q;
         }
+        if (deferred > 0) pagesDeferred += deferred;
+        if (skipped > 0) pagesSkipped += skipped;
     }
 
     private void sendPages(long firstPfn, int pages) {
